@@ -1,0 +1,53 @@
+"""Every setting of the app, read once from the environment, with defaults that work on a laptop.
+
+Why one module: the README's configuration table, the tests and the pages all read the same
+`settings` object, so a setting has one name, one default and one place to document it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+class ConfigError(ValueError):
+    """A setting in the environment cannot be used; the message names the variable."""
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} is below the minimum of {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Upload limits and image sizes shared by every pattern, so the comparison stays fair."""
+
+    max_upload_bytes: int
+    max_image_pixels: int
+    display_max_px: int
+    thumb_max_px: int
+    display_quality: int
+    thumb_quality: int
+
+
+def load() -> Settings:
+    return Settings(
+        max_upload_bytes=_int("GALLERY_MAX_UPLOAD_BYTES", 15 * 1024 * 1024),
+        max_image_pixels=_int("GALLERY_MAX_IMAGE_PIXELS", 40_000_000),
+        display_max_px=_int("GALLERY_DISPLAY_MAX_PX", 1600, minimum=16),
+        thumb_max_px=_int("GALLERY_THUMB_MAX_PX", 320, minimum=16),
+        display_quality=_int("GALLERY_DISPLAY_QUALITY", 85),
+        thumb_quality=_int("GALLERY_THUMB_QUALITY", 80),
+    )
+
+
+settings = load()

@@ -1,0 +1,56 @@
+"""What the shared view needs from a store, and nothing about where the bytes live.
+
+A store hands the view `Card`s (thumbnails) and a `Shown` (the selected display image) whose `src`
+is whatever the browser should load: a data URL, a signed URL. That one string is where the
+patterns differ; everything else on a gallery page is the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from gallery.processing import ProcessedImage
+
+
+@dataclass
+class GalleryStatus:
+    """UI state every gallery page has, kept small: it rides along on every request."""
+
+    selected: str = ""
+    progress: str = ""
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Card:
+    key: str
+    name: str
+    thumb_src: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    key: str
+    name: str
+    src: str
+    width: int
+    height: int
+    size_bytes: int
+
+
+class ImageStore(Protocol):
+    """Where a pattern keeps its images. Stores are frozen dataclasses so that Mesop can bind them
+    to event handlers with functools.partial (Mesop needs a stable repr to make a handler id)."""
+
+    def status(self) -> GalleryStatus: ...
+
+    def add(self, image: ProcessedImage) -> str: ...
+
+    def cards(self) -> list[Card]: ...
+
+    def shown(self, key: str) -> Shown | None: ...
+
+    def total_bytes(self) -> int: ...
+
+    def clear(self) -> None: ...

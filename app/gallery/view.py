@@ -1,0 +1,134 @@
+"""The gallery as the user sees it, identical on every pattern's page.
+
+It knows nothing of where bytes live: it renders the `Card`s and the `Shown` image a store returns,
+and binds the shared actions to that store. A page is therefore "its store + this view + its
+explanation", and diffing two pages shows only what differs between the patterns.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import mesop as me
+
+from gallery import actions
+from gallery.model import ImageStore
+from gallery.processing import human_bytes
+
+ACCENT = "#1a73e8"
+
+
+def gallery(store: ImageStore) -> None:
+    status = store.status()
+    cards = store.cards()
+    shown = store.shown(status.selected) if status.selected else None
+    busy = bool(status.progress)
+
+    with me.box(style=me.Style(display="flex", flex_wrap="wrap", gap=12, align_items="center")):
+        me.button(
+            "Add sample images",
+            type="flat",
+            color="primary",
+            disabled=busy,
+            on_click=partial(actions.add_samples, store),
+        )
+        me.uploader(
+            label="Upload images",
+            accepted_file_types=["image/*"],
+            multiple=True,
+            type="stroked",
+            disabled=busy,
+            on_upload=partial(actions.upload, store),
+        )
+        me.button(
+            "Clear gallery",
+            type="stroked",
+            disabled=busy or not cards,
+            on_click=partial(actions.clear, store),
+        )
+        me.text(
+            f"{len(cards)} images · {human_bytes(store.total_bytes())} of display images",
+            style=me.Style(color="#555"),
+        )
+
+    if busy:
+        with me.box(style=me.Style(margin=me.Margin.symmetric(vertical=12))):
+            me.progress_bar(mode="indeterminate")
+            me.text(status.progress, style=me.Style(font_size=14, margin=me.Margin(top=6)))
+
+    if status.notices:
+        with me.box(
+            style=me.Style(
+                background="#fdecea",
+                color="#8a1c12",
+                border_radius=8,
+                padding=me.Padding.all(12),
+                margin=me.Margin.symmetric(vertical=12),
+            )
+        ):
+            for notice in status.notices:
+                me.text(notice)
+
+    with me.box(
+        style=me.Style(
+            display="grid",
+            grid_template_columns="minmax(0, 3fr) minmax(0, 2fr)",
+            gap=24,
+            margin=me.Margin(top=16),
+        )
+    ):
+        _grid(store, cards, status.selected)
+        _viewer(shown)
+
+
+def _grid(store: ImageStore, cards: list, selected: str) -> None:
+    with me.box(
+        style=me.Style(
+            display="grid",
+            grid_template_columns="repeat(auto-fill, minmax(120px, 1fr))",
+            gap=8,
+            align_content="start",
+        )
+    ):
+        if not cards:
+            me.text(
+                "The gallery is empty. Add the sample images or upload your own.",
+                style=me.Style(color="#555"),
+            )
+        for card in cards:
+            border = f"3px solid {ACCENT}" if card.key == selected else "3px solid transparent"
+            with me.box(
+                key=card.key,
+                on_click=partial(actions.select, store),
+                style=me.Style(
+                    cursor="pointer",
+                    outline=border,
+                    border_radius=6,
+                    overflow_x="hidden",
+                    overflow_y="hidden",
+                ),
+            ):
+                me.image(
+                    src=card.thumb_src,
+                    alt=f"Thumbnail: {card.name}",
+                    style=me.Style(
+                        width="100%", aspect_ratio="3 / 2", object_fit="cover", display="block"
+                    ),
+                )
+
+
+def _viewer(shown) -> None:
+    with me.box(style=me.Style(position="sticky", top=16, align_self="start")):
+        if shown is None:
+            me.text("Select a thumbnail to see it here.", style=me.Style(color="#555"))
+            return
+        me.image(
+            src=shown.src,
+            alt=f"Selected: {shown.name}",
+            style=me.Style(width="100%", border_radius=8, display="block"),
+        )
+        me.text(shown.name, style=me.Style(font_weight="bold", margin=me.Margin(top=8)))
+        me.text(
+            f"{shown.width} × {shown.height} px · {human_bytes(shown.size_bytes)}",
+            style=me.Style(color="#555"),
+        )

@@ -1,0 +1,69 @@
+"""The frame every page shares: navigation, title, and the "how it works" panel with real code.
+
+Code excerpts are read from the running modules with `inspect.getsource`, so what a page shows as
+"the key code" is the code that actually ran, never a copy that drifts.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Callable
+from typing import Any
+
+import mesop as me
+
+PAGES = [
+    ("/", "Overview"),
+    ("/base64", "Base64 in state"),
+    ("/memory", "Server memory"),
+    ("/gcs", "Cloud Storage"),
+]
+
+
+@me.content_component
+def frame(title: str, path: str) -> None:
+    with me.box(
+        style=me.Style(
+            background="#202124",
+            padding=me.Padding.symmetric(horizontal=24, vertical=12),
+            display="flex",
+            gap=20,
+            align_items="center",
+            flex_wrap="wrap",
+        )
+    ):
+        me.text("Mesop performance patterns", style=me.Style(color="white", font_weight="bold"))
+        for url, label in PAGES:
+            current = url == path
+            me.link(
+                text=label,
+                url=url,
+                style=me.Style(
+                    color="white" if current else "#c6dafc",
+                    text_decoration="underline" if current else "none",
+                    font_weight="bold" if current else "normal",
+                ),
+            )
+    with me.box(
+        style=me.Style(
+            max_width=1280,
+            margin=me.Margin.symmetric(horizontal="auto"),
+            padding=me.Padding.all(24),
+        )
+    ):
+        me.text(title, type="headline-4", style=me.Style(margin=me.Margin(bottom=8)))
+        me.slot()
+
+
+def source_of(*objects: Callable[..., Any] | type) -> str:
+    return "\n\n".join(textwrap.dedent(inspect.getsource(obj)).strip() for obj in objects)
+
+
+def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:
+    """The pattern in a few sentences, then its key code, folded so the gallery stays in view."""
+    me.markdown(markdown, style=me.Style(max_width=900))
+    if code:
+        with me.expansion_panel(title="The key code"):
+            me.code(source_of(*code), language="python")
+    me.box(style=me.Style(height=16))

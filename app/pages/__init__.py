@@ -1,0 +1,1 @@
+"""One module per page. Importing a module registers its @me.page."""

@@ -1,0 +1,27 @@
+"""/base64: the gallery with every image inside Mesop state, as base64 data URLs."""
+
+from __future__ import annotations
+
+import mesop as me
+
+import layout
+from gallery.view import gallery
+from stores.state_store import Base64GalleryState, StateStore
+
+STORE = StateStore()
+
+EXPLANATION = """
+Each image is encoded as a `data:image/jpeg;base64,…` URL and appended to a list in an
+`@me.stateclass`. That is the simplest thing that works, and it costs the most: **Mesop keeps state
+in the browser and sends all of it to the server with every click**, so selecting a thumbnail
+uploads every photo in the gallery again (base64 adds a third to each image's size). The server
+answers with the changed state. And since every `@me.stateclass` rides along on every request,
+this page's weight is also carried by clicks on the other pages once you have visited it.
+"""
+
+
+@me.page(path="/base64", title="Base64 in state · Mesop performance patterns")
+def base64_page() -> None:
+    with layout.frame(title="Images as base64 in state", path="/base64"):
+        layout.explanation(EXPLANATION, Base64GalleryState, StateStore.add, StateStore.shown)
+        gallery(STORE)

@@ -1,0 +1,1 @@
+"""Where the bytes live: one module per pattern, each implementing gallery.model.ImageStore."""

@@ -1,0 +1,36 @@
+"""Fixtures: a real gunicorn server and a real Chromium (Debian's where present)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import Server, serve
+
+
+def chromium_path() -> str | None:
+    """CHROMIUM_PATH, else Debian's chromium, else None (Playwright's own browser)."""
+    explicit = os.environ.get("CHROMIUM_PATH")
+    if explicit:
+        return explicit
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    path = chromium_path()
+    return {**browser_type_launch_args, **({"executable_path": path} if path else {})}
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app under gunicorn, as in production; one for the session (tests use fresh pages)."""
+    with serve("gunicorn", log_dir=tmp_path_factory.mktemp("logs")) as server:
+        yield server
