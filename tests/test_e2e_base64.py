@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import io
-
-from PIL import Image
 from playwright.sync_api import Page, expect
 
+from tests import images
 from tests.harness import Server
+from tests.wire import ui_traffic
+
+PATH = "/base64"
 
 
-def jpeg(width: int = 640, height: int = 480, colour: str = "teal") -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, "JPEG")
-    return out.getvalue()
-
-
-def open_gallery(page: Page, server: Server, path: str = "/base64") -> None:
+def open_gallery(page: Page, server: Server, path: str = PATH) -> None:
     page.goto(server.url + path)
     expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
 
@@ -28,16 +23,85 @@ def add_samples(page: Page) -> None:
     expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
 
 
+def upload(page: Page, *files: tuple[str, str, bytes]) -> None:
+    payloads = [{"name": n, "mimeType": m, "buffer": b} for n, m, b in files]
+    page.locator("input[type=file]").set_input_files(payloads)
+    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled(timeout=60_000)
+
+
 def test_add_select_clear(page: Page, app_server: Server) -> None:
     open_gallery(page, app_server)
+    expect(page.get_by_text("The gallery is empty")).to_be_visible()
     add_samples(page)
     page.get_by_role("img", name="Thumbnail: glacier-noon.jpg").click()
     selected = page.get_by_role("img", name="Selected: glacier-noon.jpg")
     expect(selected).to_be_visible()
     expect(page.get_by_text("1600 × 1067 px")).to_be_visible()
     assert selected.evaluate("img => img.naturalWidth") == 1600
+    page.get_by_role("img", name="Thumbnail: desert-dusk.jpg").click()
+    expect(page.get_by_role("img", name="Selected: desert-dusk.jpg")).to_be_visible()
     add_samples(page)  # a second click adds 12 more
     expect(page.get_by_text("24 images")).to_be_visible()
     page.get_by_role("button", name="Clear gallery").click()
     expect(page.get_by_role("img", name="Thumbnail")).to_have_count(0)
     expect(page.get_by_role("img", name="Selected")).to_have_count(0)
+    expect(page.get_by_text("0 images")).to_be_visible()
+
+
+def test_upload_several_files(page: Page, app_server: Server) -> None:
+    open_gallery(page, app_server)
+    upload(
+        page,
+        ("beach.jpg", "image/jpeg", images.jpeg(2400, 1600)),
+        ("poster.png", "image/png", images.png(300, 900)),
+    )
+    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(2)
+    page.get_by_role("img", name="Thumbnail: poster.png").click()
+    expect(page.get_by_role("img", name="Selected: poster.png")).to_be_visible()
+    expect(page.get_by_text("300 × 900 px")).to_be_visible()
+    page.get_by_role("img", name="Thumbnail: beach.jpg").click()
+    expect(page.get_by_text("1600 × 1067 px")).to_be_visible()
+
+
+def test_refused_upload_names_file_and_reason_and_keeps_gallery(
+    page: Page, app_server: Server
+) -> None:
+    open_gallery(page, app_server)
+    upload(page, ("keep.jpg", "image/jpeg", images.jpeg()))
+    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(1)
+    upload(
+        page,
+        ("empty.jpg", "image/jpeg", b""),
+        ("notes.jpg", "image/jpeg", b"just some text, not a JPEG"),
+        ("cut.jpg", "image/jpeg", images.truncated_jpeg()),
+        ("logo.svg", "image/svg+xml", images.SVG),
+        ("paper.pdf", "application/pdf", images.PDF),
+        ("fine.png", "image/png", images.png(100, 100)),
+    )
+    for text in (
+        "Refused empty.jpg: the file is empty",
+        "Refused notes.jpg: not a readable image",
+        "Refused cut.jpg: the image data is truncated or corrupt",
+        "Refused logo.svg: SVG (vector) images are not supported",
+        "Refused paper.pdf: PDF documents are not images",
+    ):
+        expect(page.get_by_text(text)).to_be_visible()
+    # The gallery kept what it had, and the one good file of the batch went through.
+    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(2)
+    expect(page.get_by_role("img", name="Thumbnail: keep.jpg")).to_be_visible()
+    expect(page.get_by_role("img", name="Thumbnail: fine.png")).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    # The messages belong to that upload: the next action clears them.
+    add_samples(page)
+    expect(page.get_by_text("Refused")).to_have_count(0)
+
+
+def test_select_click_uploads_the_whole_state(page: Page, app_server: Server) -> None:
+    """The point of the /base64 page: with 12 photos, one select click sends over 1 MB up."""
+    open_gallery(page, app_server)
+    add_samples(page)
+    thumb = page.get_by_role("img", name="Thumbnail: alpine-dawn.jpg")
+    traffic = ui_traffic(page, thumb.click)
+    expect(page.get_by_role("img", name="Selected: alpine-dawn.jpg")).to_be_visible()
+    print(f"\n/base64 select click at 12 images: {traffic.up:,} bytes up, {traffic.down:,} down")
+    assert traffic.up > 1_000_000

@@ -76,22 +76,25 @@ def open_checked(name: str, data: bytes, limits: Settings = default_settings) ->
         raise ImageRejected(name, f"the file is {size}; the limit is {limit}")
     if reason := _sniff_unsupported(data):
         raise ImageRejected(name, reason)
+    megapixel_limit = f"the limit is {limits.max_image_pixels / 1e6:.0f} megapixels"
     try:
         with warnings.catch_warnings():
-            # Our own pixel limit below is stricter; Pillow's bomb check must not print or pass.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Our own pixel check below is stricter and says more than Pillow's warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        too_many = f"{2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f}"
+        raise ImageRejected(
+            name, f"the image has over {too_many} megapixels; {megapixel_limit}"
+        ) from None
+    except UnidentifiedImageError:
         raise ImageRejected(name, f"not a readable image; {ACCEPTED_HINT}") from None
     if image.format not in ACCEPTED_FORMATS:
         raise ImageRejected(name, f"{image.format} images are not supported; {ACCEPTED_HINT}")
     pixels = image.width * image.height
     if pixels > limits.max_image_pixels:
-        raise ImageRejected(
-            name,
-            f"{image.width}×{image.height} is {pixels / 1e6:.1f} megapixels; "
-            f"the limit is {limits.max_image_pixels / 1e6:.0f} megapixels",
-        )
+        size = f"{image.width}×{image.height} is {pixels / 1e6:.1f} megapixels"
+        raise ImageRejected(name, f"{size}; {megapixel_limit}")
     try:
         image.load()
     except (OSError, SyntaxError, ValueError):

@@ -1,0 +1,31 @@
+"""`mesop app/main.py`, the workshop's way to run the app, serves the same pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.harness import Server, serve
+
+
+@pytest.fixture(scope="module")
+def cli_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serve("mesop", log_dir=tmp_path_factory.mktemp("cli")) as server:
+        yield server
+
+
+@pytest.mark.parametrize("path", ["/", "/base64", "/memory", "/gcs"])
+def test_every_page_renders(page: Page, cli_server: Server, path: str) -> None:
+    page.goto(cli_server.url + path)
+    expect(page.get_by_role("link", name="Overview")).to_be_visible()
+    expect(page.get_by_text("Mesop Developer Error")).to_have_count(0)
+
+
+def test_gallery_works_under_the_cli(page: Page, cli_server: Server) -> None:
+    page.goto(cli_server.url + "/base64")
+    page.get_by_role("button", name="Add sample images").click()
+    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(12, timeout=60_000)
+    page.get_by_role("img", name="Thumbnail: ocean-cliffs.jpg").click()
+    expect(page.get_by_role("img", name="Selected: ocean-cliffs.jpg")).to_be_visible()
