@@ -14,7 +14,7 @@ class ConfigError(ValueError):
     """A setting in the environment cannot be used; the message names the variable."""
 
 
-def _int(name: str, default: int, minimum: int = 1) -> int:
+def _int(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -24,6 +24,8 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
         raise ConfigError(f"{name}={raw!r} is not a whole number") from None
     if value < minimum:
         raise ConfigError(f"{name}={value} is below the minimum of {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={value} is above the maximum of {maximum}")
     return value
 
 
@@ -45,8 +47,8 @@ def load() -> Settings:
         max_image_pixels=_int("GALLERY_MAX_IMAGE_PIXELS", 40_000_000),
         display_max_px=_int("GALLERY_DISPLAY_MAX_PX", 1600, minimum=16),
         thumb_max_px=_int("GALLERY_THUMB_MAX_PX", 320, minimum=16),
-        display_quality=_int("GALLERY_DISPLAY_QUALITY", 85),
-        thumb_quality=_int("GALLERY_THUMB_QUALITY", 80),
+        display_quality=_int("GALLERY_DISPLAY_QUALITY", 85, maximum=95),
+        thumb_quality=_int("GALLERY_THUMB_QUALITY", 80, maximum=95),
     )
 
 

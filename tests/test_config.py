@@ -1,0 +1,36 @@
+"""Settings come from the environment; a bad value names the variable instead of failing later."""
+
+from __future__ import annotations
+
+import pytest
+
+import config
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GALLERY_MAX_UPLOAD_BYTES", "GALLERY_DISPLAY_MAX_PX"):
+        monkeypatch.delenv(name, raising=False)
+    settings = config.load()
+    assert settings.max_upload_bytes == 15 * 1024 * 1024
+    assert (settings.display_max_px, settings.thumb_max_px) == (1600, 320)
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GALLERY_THUMB_MAX_PX", " 200 ")
+    assert config.load().thumb_max_px == 200
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("lots", "GALLERY_DISPLAY_QUALITY='lots' is not a whole number"),
+        ("0", "GALLERY_DISPLAY_QUALITY=0 is below the minimum of 1"),
+        ("100", "GALLERY_DISPLAY_QUALITY=100 is above the maximum of 95"),
+    ],
+)
+def test_bad_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("GALLERY_DISPLAY_QUALITY", value)
+    with pytest.raises(config.ConfigError, match=message):
+        config.load()
