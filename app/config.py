@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+
+# Where the embedded emulator keeps objects, so galleries survive a restart of the app.
+DEFAULT_EMULATOR_DATA = Path(__file__).resolve().parent.parent / ".gcs-data"
 
 
 class ConfigError(ValueError):
@@ -29,9 +33,14 @@ def _int(name: str, default: int, minimum: int = 1, maximum: int | None = None) 
     return value
 
 
+def _str(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Upload limits and image sizes shared by every pattern, so the comparison stays fair."""
+    """Upload limits and image sizes shared by every pattern, so the comparison stays fair, and
+    where /gcs keeps its images."""
 
     max_upload_bytes: int
     max_image_pixels: int
@@ -39,6 +48,19 @@ class Settings:
     thumb_max_px: int
     display_quality: int
     thumb_quality: int
+    gcs_bucket: str
+    storage_emulator_host: str
+    emulator_port: int
+    emulator_public_url: str
+    emulator_data_dir: str
+    signed_url_minutes: int
+    signing_service_account: str
+    on_cloud_run: bool
+
+    @property
+    def embedded_emulator(self) -> bool:
+        """No bucket and no emulator named: the app runs fake-gcs-server itself."""
+        return not self.gcs_bucket and not self.storage_emulator_host
 
 
 def load() -> Settings:
@@ -49,6 +71,14 @@ def load() -> Settings:
         thumb_max_px=_int("GALLERY_THUMB_MAX_PX", 320, minimum=16),
         display_quality=_int("GALLERY_DISPLAY_QUALITY", 85, maximum=95),
         thumb_quality=_int("GALLERY_THUMB_QUALITY", 80, maximum=95),
+        gcs_bucket=_str("GCS_BUCKET"),
+        storage_emulator_host=_str("STORAGE_EMULATOR_HOST"),
+        emulator_port=_int("GCS_EMULATOR_PORT", 0, minimum=0, maximum=65535),
+        emulator_public_url=_str("GCS_EMULATOR_PUBLIC_URL").rstrip("/"),
+        emulator_data_dir=_str("GCS_EMULATOR_DATA_DIR", str(DEFAULT_EMULATOR_DATA)),
+        signed_url_minutes=_int("GCS_SIGNED_URL_MINUTES", 15, maximum=7 * 24 * 60),
+        signing_service_account=_str("GCS_SIGNING_SERVICE_ACCOUNT"),
+        on_cloud_run=bool(os.environ.get("K_SERVICE")),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import mesop as me
@@ -19,6 +20,12 @@ PAGES = [
     ("/memory", "Server memory"),
     ("/gcs", "Cloud Storage"),
 ]
+
+
+def go(url: str, event: me.ClickEvent) -> None:
+    """Navigate inside the app (not a full page load), so every page's state is kept: the
+    /gcs gallery's id survives a visit to the overview, and /base64's state keeps riding along."""
+    me.navigate(url)
 
 
 @me.content_component
@@ -36,9 +43,9 @@ def frame(title: str, path: str) -> None:
         me.text("Mesop performance patterns", style=me.Style(color="white", font_weight="bold"))
         for url, label in PAGES:
             current = url == path
-            me.link(
-                text=label,
-                url=url,
+            me.button(
+                label,
+                on_click=partial(go, url),
                 style=me.Style(
                     color="white" if current else "#c6dafc",
                     text_decoration="underline" if current else "none",

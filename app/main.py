@@ -9,17 +9,25 @@ import sys
 
 import mesop as me
 
+from gcs import emulator
+
 # Hot reload: on each save, Mesop's CLI resets its runtime and re-executes this file. Its own
 # module purge misses this app's modules when started from the repository root (it computes their
 # names relative to the working directory), so the page modules would stay cached and register no
-# page. Dropping them here makes the re-execution import, and so register, them afresh.
-APP_PACKAGES = {"config", "layout", "gallery", "pages", "stores"}
-for _name in [n for n in sys.modules if n.split(".")[0] in APP_PACKAGES]:
+# page. Dropping them here makes the re-execution import, and so register, them afresh. `gcs` and
+# `config` stay: they hold process-wide things (the emulator, the signing key, the URL cache).
+RELOADED_PACKAGES = {"layout", "gallery", "pages", "stores"}
+for _name in [n for n in sys.modules if n.split(".")[0] in RELOADED_PACKAGES]:
     del sys.modules[_name]
 
-import pages.base64_page  # noqa: E402  (importing a page module registers its route)
-import pages.home  # noqa: E402
-import pages.placeholder  # noqa: E402, F401
+# With no bucket configured, run the local GCS emulator (once: under gunicorn the master has
+# already started it and this is a no-op; see gunicorn.conf.py).
+emulator.start_for_app()
+
+from pages import base64_page, gcs_page, home, placeholder  # noqa: E402
+
+# Importing a page module registers its route: these are the pages this app serves.
+PAGE_MODULES = (home, base64_page, gcs_page, placeholder)
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
 app = me.create_wsgi_app()

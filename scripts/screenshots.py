@@ -23,7 +23,7 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=chromium_path())
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(server.url + "/")
-        page.get_by_role("link", name="Base64 in state").first.wait_for()
+        page.get_by_role("button", name="Base64 in state").first.wait_for()
         page.screenshot(path=OUT / "home.png")
         page.goto(server.url + "/base64")
         page.get_by_role("button", name="Add sample images").click()

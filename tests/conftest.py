@@ -31,6 +31,8 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app under gunicorn, as in production; one for the session (tests use fresh pages)."""
-    with serve("gunicorn", log_dir=tmp_path_factory.mktemp("logs")) as server:
+    """The app under gunicorn, as in production, with its embedded GCS emulator keeping objects
+    in a temporary folder; one for the session (tests use fresh pages)."""
+    env = {"GCS_EMULATOR_DATA_DIR": str(tmp_path_factory.mktemp("gcs"))}
+    with serve("gunicorn", env=env, log_dir=tmp_path_factory.mktemp("logs")) as server:
         yield server

@@ -19,7 +19,7 @@ def cli_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.mark.parametrize("path", ["/", "/base64", "/memory", "/gcs"])
 def test_every_page_renders(page: Page, cli_server: Server, path: str) -> None:
     page.goto(cli_server.url + path)
-    expect(page.get_by_role("link", name="Overview")).to_be_visible()
+    expect(page.get_by_role("button", name="Overview")).to_be_visible()
     expect(page.get_by_text("Mesop Developer Error")).to_have_count(0)
 
 

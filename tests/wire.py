@@ -19,8 +19,16 @@ def is_ui(request: Request) -> bool:
 
 
 def ui_traffic(page: Page, action: Callable[[], object], timeout: float = 120_000) -> Traffic:
-    """Run `action` (a click, an upload) and return the bytes of the /__ui__ request it causes."""
-    with page.expect_request_finished(is_ui, timeout=timeout) as finished:
+    """Run `action` (a click, an upload) and return the bytes of the /__ui__ request it causes.
+
+    The request is matched when it *starts*, so a stream still finishing from an earlier click
+    (Mesop's generator handlers keep theirs open for a moment) is never mistaken for this one.
+    """
+    with page.expect_request(is_ui, timeout=timeout) as started:
         action()
-    sizes = finished.value.sizes()
+    request = started.value
+    response = request.response()
+    assert response is not None, "the /__ui__ request got no response"
+    response.finished()
+    sizes = request.sizes()
     return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"])

@@ -12,47 +12,61 @@ from collections.abc import Iterator
 import mesop as me
 
 from gallery import samples
-from gallery.model import ImageStore
+from gallery.model import ImageStore, StoreUnavailable
 from gallery.processing import ImageRejected, process_image
 
 SAMPLES_PER_CLICK = 12
 
 
-def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
+def _start(store: ImageStore) -> None:
     status = store.status()
     status.notices = []
+    status.error = ""
+
+
+def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
+    _start(store)
+    status = store.status()
     count = min(SAMPLES_PER_CLICK, len(samples.SAMPLE_FILES))
-    for index in range(count):
-        status.progress = f"Adding sample {index + 1} of {count}…"
-        yield
-        store.add(samples.load_sample(index))
+    try:
+        for index in range(count):
+            status.progress = f"Adding sample {index + 1} of {count}…"
+            yield
+            store.add(samples.load_sample(index))
+    except StoreUnavailable as failure:
+        status.error = str(failure)
     status.progress = ""
     yield
 
 
 def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
+    _start(store)
     status = store.status()
-    status.notices = []
     files = event.files
     for index, file in enumerate(files, start=1):
         status.progress = f"Processing {index} of {len(files)}: {file.name}"
         yield
         try:
-            image = process_image(file.name or "unnamed file", file.getvalue())
+            store.add(process_image(file.name or "unnamed file", file.getvalue()))
         except ImageRejected as refused:
             status.notices.append(f"Refused {refused.name}: {refused.reason}")
-            continue
-        store.add(image)
+        except StoreUnavailable as failure:
+            status.error = str(failure)
+            break
     status.progress = ""
     yield
 
 
 def select(store: ImageStore, event: me.ClickEvent) -> None:
     store.status().selected = event.key
+    store.status().error = ""
 
 
 def clear(store: ImageStore, event: me.ClickEvent) -> None:
-    store.clear()
-    status = store.status()
-    status.selected = ""
-    status.notices = []
+    _start(store)
+    try:
+        store.clear()
+    except StoreUnavailable as failure:
+        store.status().error = str(failure)
+        return
+    store.status().selected = ""

@@ -19,7 +19,12 @@ class GalleryStatus:
 
     selected: str = ""
     progress: str = ""
-    notices: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # refused uploads, one line each
+    error: str = ""  # the store failed (storage down): what happened and what to do
+
+
+class StoreUnavailable(RuntimeError):
+    """Where the images live cannot be reached right now; `str()` is shown on the page."""
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class ProcessedImage:
     width: int
     height: int
     sha256: str
+    sample: bool = False  # a bundled sample: stores may keep one copy for every gallery
 
     @property
     def size_bytes(self) -> int:

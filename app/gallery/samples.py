@@ -6,6 +6,7 @@ from spending server CPU that would blur the comparison of storage patterns.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from pathlib import Path
 
@@ -23,4 +24,5 @@ def sample_name(path: Path) -> str:
 @cache
 def load_sample(index: int) -> ProcessedImage:
     path = SAMPLE_FILES[index]
-    return process_image(sample_name(path), path.read_bytes())
+    image = process_image(sample_name(path), path.read_bytes())
+    return dataclasses.replace(image, sample=True)

@@ -12,7 +12,7 @@ from functools import partial
 import mesop as me
 
 from gallery import actions
-from gallery.model import ImageStore
+from gallery.model import ImageStore, StoreUnavailable
 from gallery.processing import human_bytes
 
 ACCENT = "#1a73e8"
@@ -20,8 +20,13 @@ ACCENT = "#1a73e8"
 
 def gallery(store: ImageStore) -> None:
     status = store.status()
-    cards = store.cards()
-    shown = store.shown(status.selected) if status.selected else None
+    try:
+        cards = store.cards()
+        shown = store.shown(status.selected) if status.selected else None
+        total = store.total_bytes()
+        unavailable = ""
+    except StoreUnavailable as failure:  # render what we can, say why the rest is missing
+        cards, shown, total, unavailable = [], None, 0, str(failure)
     busy = bool(status.progress)
 
     with me.box(style=me.Style(display="flex", flex_wrap="wrap", gap=12, align_items="center")):
@@ -47,7 +52,7 @@ def gallery(store: ImageStore) -> None:
             on_click=partial(actions.clear, store),
         )
         me.text(
-            f"{len(cards)} images · {human_bytes(store.total_bytes())} of display images",
+            f"{len(cards)} images · {human_bytes(total)} of display images",
             style=me.Style(color="#555"),
         )
 
@@ -56,18 +61,7 @@ def gallery(store: ImageStore) -> None:
             me.progress_bar(mode="indeterminate")
             me.text(status.progress, style=me.Style(font_size=14, margin=me.Margin(top=6)))
 
-    if status.notices:
-        with me.box(
-            style=me.Style(
-                background="#fdecea",
-                color="#8a1c12",
-                border_radius=8,
-                padding=me.Padding.all(12),
-                margin=me.Margin.symmetric(vertical=12),
-            )
-        ):
-            for notice in status.notices:
-                me.text(notice)
+    _messages([status.error or unavailable, *status.notices])
 
     with me.box(
         style=me.Style(
@@ -79,6 +73,23 @@ def gallery(store: ImageStore) -> None:
     ):
         _grid(store, cards, status.selected)
         _viewer(shown)
+
+
+def _messages(lines: list[str]) -> None:
+    lines = [line for line in lines if line]
+    if not lines:
+        return
+    with me.box(
+        style=me.Style(
+            background="#fdecea",
+            color="#8a1c12",
+            border_radius=8,
+            padding=me.Padding.all(12),
+            margin=me.Margin.symmetric(vertical=12),
+        )
+    ):
+        for line in lines:
+            me.text(line)
 
 
 def _grid(store: ImageStore, cards: list, selected: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import mesop as me
 
 import layout
@@ -60,6 +62,11 @@ def home_page() -> None:
                         padding=me.Padding.all(16),
                     )
                 ):
-                    me.link(text=title, url=path, style=me.Style(font_size=20, font_weight="bold"))
+                    me.button(
+                        title,
+                        on_click=partial(layout.go, path),
+                        type="flat",
+                        color="primary",
+                    )
                     me.markdown(summary)
                     me.text(f"Per click: {per_click}", style=me.Style(color="#555", font_size=14))

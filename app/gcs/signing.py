@@ -1,0 +1,133 @@
+"""V4 signed GET URLs, cached per object so the browser sees the same URL again.
+
+Why cache: a signed URL is a fresh string each time it is made, and a fresh string is a browser
+cache miss; re-signing every thumbnail on every render would also put RSA (or, on Cloud Run, an IAM
+API call per URL) on the hot path. So a URL is reused until `refresh_before` of its lifetime is
+left, then replaced.
+
+Which key signs:
+- locally (emulator), a throwaway RSA key made at start-up and never written to disk;
+- with a service-account key (GOOGLE_APPLICATION_CREDENTIALS), that key;
+- on Cloud Run, whose runtime credentials hold no key, the IAM signBlob API, as the runtime's
+  service account (it needs roles/iam.serviceAccountTokenCreator on itself).
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import google.auth.credentials
+import google.auth.transport.requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from google.auth import iam
+from google.cloud.storage import Blob
+from google.oauth2 import service_account
+
+TOKEN_URI = "https://oauth2.googleapis.com/token"
+LOCAL_SIGNER_EMAIL = "local-signer@mesop-gallery.iam.gserviceaccount.com"
+
+
+def throwaway_credentials() -> service_account.Credentials:
+    """A service-account identity whose key exists only in this process's memory."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return service_account.Credentials.from_service_account_info(
+        {
+            "type": "service_account",
+            "client_email": LOCAL_SIGNER_EMAIL,
+            "private_key": pem,
+            "token_uri": TOKEN_URI,
+        }
+    )
+
+
+def iam_credentials(
+    source: google.auth.credentials.Credentials,
+    email: str,
+    request: google.auth.transport.Request | None = None,
+) -> service_account.Credentials:
+    """Credentials whose signer is the IAM signBlob API, called with `source`'s access token."""
+    request = request or google.auth.transport.requests.Request()
+    signer = iam.Signer(request, source, email)
+    return service_account.Credentials(signer, email, TOKEN_URI)
+
+
+def signing_credentials(
+    credentials: google.auth.credentials.Credentials,
+    service_account_email: str = "",
+    request: google.auth.transport.Request | None = None,
+) -> google.auth.credentials.Signing:
+    """Use the credentials' own key if they have one; otherwise sign through IAM."""
+    if isinstance(credentials, google.auth.credentials.Signing) and not service_account_email:
+        return credentials
+    email = service_account_email or getattr(credentials, "service_account_email", "")
+    if not email or email == "default":
+        # Compute Engine / Cloud Run credentials learn their email from the metadata server.
+        request = request or google.auth.transport.requests.Request()
+        credentials.refresh(request)
+        email = getattr(credentials, "service_account_email", "")
+    if not email or email == "default":
+        raise ValueError(
+            "cannot tell which service account signs URLs: set GCS_SIGNING_SERVICE_ACCOUNT"
+        )
+    return iam_credentials(credentials, email, request)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    url: str
+    expires_at: float
+
+
+class UrlSigner:
+    """Signs GET URLs for a bucket's objects and reuses each until it is close to expiry."""
+
+    def __init__(
+        self,
+        credentials: google.auth.credentials.Signing,
+        lifetime: datetime.timedelta = datetime.timedelta(minutes=15),
+        endpoint: str | None = None,
+        refresh_before: float = 1 / 3,
+        max_entries: int = 20_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.credentials = credentials
+        self.lifetime = lifetime
+        self.endpoint = endpoint  # None: https://storage.googleapis.com
+        self.margin = lifetime.total_seconds() * refresh_before
+        self.max_entries = max_entries
+        self.clock = clock
+        self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def url(self, blob: Blob) -> str:
+        key = (blob.bucket.name, blob.name)
+        now = self.clock()
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is not None and entry.expires_at - now > self.margin:
+                self._cache.move_to_end(key)
+                return entry.url
+        url = blob.generate_signed_url(
+            version="v4",
+            expiration=self.lifetime,
+            method="GET",
+            credentials=self.credentials,
+            api_access_endpoint=self.endpoint,
+        )
+        with self._lock:
+            self._cache[key] = _Entry(url, now + self.lifetime.total_seconds())
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return url

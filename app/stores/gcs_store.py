@@ -1,0 +1,180 @@
+"""The /gcs pattern: images in a Cloud Storage bucket; the browser fetches them by signed URL.
+
+State holds only the gallery's id and a change token (tens of bytes), so clicks stay small however
+many images the gallery holds, and image bytes never pass through Mesop: the page hands the
+browser short-lived signed URLs and the browser downloads (and caches) the images from the bucket.
+The bucket is the source of truth, so a gallery survives reloads, restarts and any replica.
+
+Bucket layout:
+    samples/<sha256>.jpg, samples/<sha256>-thumb.jpg            one copy shared by every gallery
+    galleries/<id>/images/<sha256>.jpg, ...-thumb.jpg           uploads, under the gallery's prefix
+    galleries/<id>/entries/<time>-<random>                      one empty object per gallery item,
+                                                                its metadata says what to show
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import mesop as me
+
+from gallery.model import Card, GalleryStatus, Shown
+from gallery.processing import ProcessedImage
+from gcs import bucket as gcs
+
+CACHE_CONTROL = "private, max-age=31536000, immutable"  # names are content hashes: never stale
+GALLERY_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+@me.stateclass
+class GcsGalleryState:
+    gallery_id: str  # also in the URL (?gallery=...), so a reload or a restart finds it again
+    version: str  # changes with every add or clear: tells a server its cached listing is stale
+    status: GalleryStatus
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    name: str
+    display: str  # object names, never URLs: URLs expire, names do not
+    thumb: str
+    width: int
+    height: int
+    size_bytes: int
+
+
+# Per-process cache of gallery listings, keyed by (gallery id, version): listing the bucket on
+# every render would cost a round trip per click. A version the server has not seen means
+# another process changed the gallery, and the bucket is listed again.
+_listings: OrderedDict[tuple[str, str], list[Entry]] = OrderedDict()
+_listings_lock = threading.Lock()
+_known_samples: set[str] = set()
+
+
+def _remember(gallery_id: str, version: str, entries: list[Entry]) -> None:
+    with _listings_lock:
+        _listings[(gallery_id, version)] = entries
+        while len(_listings) > 1000:
+            _listings.popitem(last=False)
+
+
+def _upload(object_name: str, data: bytes, **metadata: str) -> None:
+    blob = gcs.get().bucket.blob(object_name)
+    blob.cache_control = CACHE_CONTROL
+    blob.metadata = metadata or None
+    blob.upload_from_string(data, content_type="image/jpeg", timeout=gcs.TIMEOUT, retry=gcs.RETRY)
+
+
+def _parse_entry(name: str, meta: dict[str, str]) -> Entry | None:
+    """An entry object written by add(); anything else under the prefix is skipped."""
+    try:
+        width, height, size = (int(n) for n in meta["size"].split("x"))
+        return Entry(name.rsplit("/", 1)[1], meta["name"], meta["display"], meta["thumb"],
+                     width, height, size)  # fmt: skip
+    except (KeyError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class GcsStore:
+    """Bytes in the bucket, names in state, signed URLs in the page."""
+
+    def status(self) -> GalleryStatus:
+        return me.state(GcsGalleryState).status
+
+    def restore(self) -> None:
+        """On page load: take the gallery id from the URL, or put the state's id back into it."""
+        state = me.state(GcsGalleryState)
+        from_url = me.query_params.get("gallery", "")
+        if from_url and not GALLERY_ID.match(from_url):
+            state.status.notices = ["That gallery link is not valid; this is a new gallery."]
+            del me.query_params["gallery"]
+            from_url = ""
+        state.gallery_id = from_url or state.gallery_id
+        if state.gallery_id:
+            me.query_params["gallery"] = state.gallery_id
+        state.version = secrets.token_hex(4)  # a fresh visit lists the bucket once
+
+    def add(self, image: ProcessedImage) -> str:
+        state = me.state(GcsGalleryState)
+        if not state.gallery_id:
+            state.gallery_id = secrets.token_urlsafe(16)  # 128 bits: unguessable
+            me.query_params["gallery"] = state.gallery_id
+        prefix = "samples/" if image.sample else f"galleries/{state.gallery_id}/images/"
+        display, thumb = f"{prefix}{image.sha256}.jpg", f"{prefix}{image.sha256}-thumb.jpg"
+        key = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
+        existing = self._entries()  # before the new entry exists, or a listing would include it
+        with gcs.errors(f"storing {image.name}"):
+            bucket = gcs.get().bucket
+            if display not in _known_samples:
+                if not (image.sample and bucket.blob(display).exists(timeout=gcs.TIMEOUT)):
+                    _upload(display, image.display_jpeg)
+                    _upload(thumb, image.thumb_jpeg)
+                if image.sample:
+                    _known_samples.add(display)
+            entry = Entry(key, image.name, display, thumb, image.width, image.height,
+                          image.size_bytes)  # fmt: skip
+            _upload(
+                f"galleries/{state.gallery_id}/entries/{key}",
+                b"",
+                name=image.name,
+                display=display,
+                thumb=thumb,
+                size=f"{image.width}x{image.height}x{image.size_bytes}",
+            )
+        state.version = secrets.token_hex(4)
+        _remember(state.gallery_id, state.version, [*existing, entry])
+        return key
+
+    def _entries(self) -> list[Entry]:
+        state = me.state(GcsGalleryState)
+        if not state.gallery_id:
+            return []
+        with _listings_lock:
+            cached = _listings.get((state.gallery_id, state.version))
+        if cached is not None:
+            return cached
+        entries = []
+        with gcs.errors("listing the gallery"):
+            prefix = f"galleries/{state.gallery_id}/entries/"
+            for blob in gcs.get().bucket.list_blobs(prefix=prefix, timeout=gcs.TIMEOUT,
+                                                    retry=gcs.RETRY):  # fmt: skip
+                if entry := _parse_entry(blob.name, blob.metadata or {}):
+                    entries.append(entry)
+        _remember(state.gallery_id, state.version, entries)
+        return entries
+
+    def _url(self, name: str) -> str:
+        storage = gcs.get()
+        with gcs.errors("signing an image URL"):
+            return storage.signer.url(storage.bucket.blob(name))
+
+    def cards(self) -> list[Card]:
+        return [Card(e.key, e.name, self._url(e.thumb)) for e in self._entries()]
+
+    def shown(self, key: str) -> Shown | None:
+        for e in self._entries():
+            if e.key == key:
+                return Shown(e.key, e.name, self._url(e.display), e.width, e.height, e.size_bytes)
+        return None
+
+    def total_bytes(self) -> int:
+        return sum(e.size_bytes for e in self._entries())
+
+    def clear(self) -> None:
+        state = me.state(GcsGalleryState)
+        if not state.gallery_id:
+            return
+        with gcs.errors("clearing the gallery"):
+            bucket = gcs.get().bucket
+            prefix = f"galleries/{state.gallery_id}/"
+            for blob in bucket.list_blobs(prefix=prefix, timeout=gcs.TIMEOUT, retry=gcs.RETRY):
+                blob.delete(timeout=gcs.TIMEOUT, retry=gcs.RETRY)
+        state.version = secrets.token_hex(4)
+        _remember(state.gallery_id, state.version, [])

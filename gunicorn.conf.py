@@ -1,0 +1,16 @@
+"""gunicorn settings for `gunicorn app.main:app` (gunicorn reads this file from the working
+directory). Command-line flags override what is set here."""
+
+from gcs import bucket, emulator
+
+
+def on_starting(server: object) -> None:
+    """Start the local GCS emulator once, in the master, before the workers fork (they find it
+    through STORAGE_EMULATOR_HOST), and make the throwaway signing key here so that every worker
+    signs with the same key and the browser sees one URL per image whichever worker answers."""
+    if emulator.start_for_app() is not None:
+        bucket.local_credentials()
+
+
+def on_exit(server: object) -> None:
+    emulator.stop_owned()

@@ -1,0 +1,34 @@
+"""Driving a gallery page through the testability contract's names (shared by tests and bench)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+SAMPLES_PER_CLICK = 12
+
+
+def open_gallery(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
+
+
+def thumbnails(page: Page):
+    return page.get_by_role("img", name="Thumbnail")
+
+
+def add_samples(page: Page) -> None:
+    before = thumbnails(page).count()
+    page.get_by_role("button", name="Add sample images").click()
+    expect(thumbnails(page)).to_have_count(before + SAMPLES_PER_CLICK, timeout=60_000)
+    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
+
+
+def upload(page: Page, *files: tuple[str, str, bytes]) -> None:
+    payloads = [{"name": n, "mimeType": m, "buffer": b} for n, m, b in files]
+    page.locator("input[type=file]").set_input_files(payloads)
+    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled(timeout=60_000)
+
+
+def select(page: Page, name: str) -> None:
+    page.get_by_role("img", name=f"Thumbnail: {name}").click()
+    expect(page.get_by_role("img", name=f"Selected: {name}")).to_be_visible()
