@@ -30,5 +30,14 @@ def upload(page: Page, *files: tuple[str, str, bytes]) -> None:
 
 
 def select(page: Page, name: str) -> None:
-    page.get_by_role("img", name=f"Thumbnail: {name}").click()
-    expect(page.get_by_role("img", name=f"Selected: {name}")).to_be_visible()
+    page.get_by_role("img", name=f"Thumbnail: {name}").last.click()
+    wait_until_shown(page, name)
+
+
+def wait_until_shown(page: Page, name: str) -> None:
+    """Until the viewer's image has loaded (decoded), not merely until its element exists."""
+    selected = page.get_by_role("img", name=f"Selected: {name}")
+    expect(selected).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=selected.element_handle()
+    )

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, Request
 class Traffic:
     up: int  # request body bytes sent to /__ui__
     down: int  # response body bytes received from /__ui__ (the server-sent event stream)
+    ms: float = 0.0  # from sending the request to the end of the response, as the browser saw it
 
 
 def is_ui(request: Request) -> bool:
@@ -31,4 +32,5 @@ def ui_traffic(page: Page, action: Callable[[], object], timeout: float = 120_00
     assert response is not None, "the /__ui__ request got no response"
     response.finished()
     sizes = request.sizes()
-    return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"])
+    elapsed = request.timing["responseEnd"] - max(0.0, request.timing["requestStart"])
+    return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"], ms=elapsed)

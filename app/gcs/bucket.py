@@ -33,7 +33,7 @@ TIMEOUT = (2, 10)  # seconds to connect, to read
 RETRY = DEFAULT_RETRY.with_timeout(4)
 
 # One throwaway key per process tree: gunicorn's master makes it before forking (see
-# gunicorn.conf.py), so every worker signs the same URL for the same object.
+# gunicorn.conf.py), so every worker signs as the same identity.
 local_credentials = functools.cache(throwaway_credentials)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import mesop as me
 
 import layout
+from gallery.model import StoreUnavailable
 from gallery.view import gallery
+from gcs import bucket as gcs
 from gcs.signing import UrlSigner
 from stores.gcs_store import GcsGalleryState, GcsStore
 
@@ -34,10 +36,27 @@ def on_load(event: me.LoadEvent) -> None:
     STORE.restore()
 
 
+def where_it_lives() -> None:
+    """Durability is this pattern's story: say where the gallery is and how to get back to it."""
+    gallery_id = me.state(GcsGalleryState).gallery_id
+    try:
+        where = gcs.get().where
+    except StoreUnavailable:
+        return  # the gallery view says what is wrong
+    text = (
+        f"This gallery is kept in {where}, under galleries/{gallery_id}/. Reload the page, "
+        "restart the server or bookmark this address: it will still be here."
+        if gallery_id
+        else f"Images will be kept in {where}."
+    )
+    me.text(text, style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)))
+
+
 @me.page(path="/gcs", title="Cloud Storage · Mesop performance patterns", on_load=on_load)
 def gcs_page() -> None:
     with layout.frame(title="Images in Cloud Storage, served by signed URLs", path="/gcs"):
         layout.explanation(
             EXPLANATION, GcsGalleryState, GcsStore.add, GcsStore.cards, UrlSigner.url
         )
+        where_it_lives()
         gallery(STORE)

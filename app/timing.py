@@ -1,0 +1,44 @@
+"""Server time per /__ui__ request, for the benchmarks: a plain WSGI middleware, off by default.
+
+Why in the app: the browser's timing of a click includes the network and the browser; the
+benchmarks want the server's share alone. Mesop streams its reply (server-sent events), so the
+clock stops when the response iterable is closed, not when the headers are sent.
+
+Enabled by GALLERY_TIMING_LOG=<file>: one JSON line per /__ui__ request, {"path", "ms", "pid"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_lock = threading.Lock()
+
+
+def wrap(app: WsgiApp, log_path: str | None = None) -> WsgiApp:
+    log_path = log_path if log_path is not None else os.environ.get("GALLERY_TIMING_LOG", "")
+    if not log_path:
+        return app
+
+    def timed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        started = time.perf_counter()
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close:
+                close()
+            if environ.get("PATH_INFO", "").endswith("/__ui__"):
+                ms = (time.perf_counter() - started) * 1000
+                line = json.dumps({"path": environ.get("HTTP_REFERER", ""), "ms": round(ms, 3),
+                                   "pid": os.getpid()})  # fmt: skip
+                with _lock, open(log_path, "a") as log:
+                    log.write(line + "\n")
+
+    return timed

@@ -1,0 +1,36 @@
+"""Find processes by their command line (Linux /proc), to check the emulator's life cycle."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def emulators(data_dir: Path) -> list[int]:
+    """PIDs of fake-gcs-server processes serving `data_dir`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        is_emulator = state != "Z" and b"fake-gcs-server" in argv[0]
+        if is_emulator and str(data_dir.resolve()).encode() in argv:
+            found.append(int(proc.name))
+    return found
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def wait_for(condition, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()

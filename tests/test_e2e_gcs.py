@@ -1,0 +1,181 @@
+"""/gcs specifics in real Chromium: durability, images bypassing Mesop, and storage outages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from gcs import emulator as gcs_emulator
+from tests import images
+from tests.gallery_page import (
+    add_samples,
+    open_gallery,
+    select,
+    thumbnails,
+    upload,
+    wait_until_shown,
+)
+from tests.harness import Server, free_port, serve
+from tests.wire import Traffic, ui_traffic
+
+
+class MediaLog:
+    """Image requests the browser makes outside /__ui__, with the bytes it actually received."""
+
+    def __init__(self, page: Page) -> None:
+        self.requests: list[tuple[str, int]] = []
+        page.on("requestfinished", self._finished)
+
+    def _finished(self, request: Request) -> None:
+        if "/__ui__" not in request.url and request.resource_type == "image":
+            # A cache hit reports no body (Chromium may report a negative size for it).
+            self.requests.append((request.url, max(0, request.sizes()["responseBodySize"])))
+
+    def take(self) -> list[tuple[str, int]]:
+        taken, self.requests = self.requests, []
+        return taken
+
+
+def test_gallery_survives_reload_and_server_restart(page: Page, tmp_path: Path) -> None:
+    env = {"GCS_EMULATOR_DATA_DIR": str(tmp_path / "gcs")}
+    with serve("gunicorn", env=env, log_dir=tmp_path) as server:
+        open_gallery(page, server.url + "/gcs")
+        add_samples(page)
+        upload(page, ("mine.png", "image/png", images.png(500, 400, "purple")))
+        expect(thumbnails(page)).to_have_count(13)
+        gallery_url = page.url
+        assert parse_qs(urlsplit(gallery_url).query)["gallery"][0]
+        page.reload()
+        expect(thumbnails(page)).to_have_count(13)
+        expect(page.get_by_text("This gallery is kept in")).to_be_visible()
+    # A new server process, and a new emulator on a new port, over the same stored objects.
+    with serve("gunicorn", env=env, log_dir=tmp_path) as server:
+        page.goto(server.url + urlsplit(gallery_url).path + "?" + urlsplit(gallery_url).query)
+        expect(thumbnails(page)).to_have_count(13)
+        select(page, "mine.png")
+        expect(page.get_by_text("500 × 400 px")).to_be_visible()
+
+
+def test_navigating_away_and_back_keeps_the_gallery(page: Page, app_server: Server) -> None:
+    open_gallery(page, app_server.url + "/gcs")
+    upload(page, ("kept.jpg", "image/jpeg", images.jpeg()))
+    page.get_by_role("button", name="Overview").click()
+    expect(page.get_by_text("One gallery, three ways")).to_be_visible()
+    page.get_by_role("button", name="Cloud Storage").first.click()
+    expect(page.get_by_role("img", name="Thumbnail: kept.jpg")).to_be_visible()
+
+
+def test_an_invalid_gallery_link_says_so(page: Page, app_server: Server) -> None:
+    page.goto(app_server.url + "/gcs?gallery=../../etc")
+    expect(page.get_by_text("That gallery link is not valid")).to_be_visible()
+    expect(page.get_by_text("The gallery is empty")).to_be_visible()
+
+
+def test_two_browsers_get_separate_galleries(page: Page, app_server: Server, browser) -> None:
+    open_gallery(page, app_server.url + "/gcs")
+    upload(page, ("private.jpg", "image/jpeg", images.jpeg()))
+    other = browser.new_context().new_page()
+    open_gallery(other, app_server.url + "/gcs")
+    expect(other.get_by_text("The gallery is empty")).to_be_visible()
+    other.context.close()
+
+
+def test_images_bypass_mesop_and_clicks_stay_small(page: Page, app_server: Server) -> None:
+    """A select click costs the same at 12 and at 48 images; images come from the bucket, and an
+    image already shown is not downloaded again."""
+    media = MediaLog(page)
+    open_gallery(page, app_server.url + "/gcs")
+    add_samples(page)
+    thumb_src = thumbnails(page).first.get_attribute("src") or ""
+    assert "X-Goog-Signature=" in thumb_src and "/mesop-gallery/samples/" in thumb_src
+    assert not thumb_src.startswith(app_server.url)  # served by storage, not by Mesop
+
+    figures = {}
+
+    def click(name: str) -> Traffic:
+        traffic = ui_traffic(page, page.get_by_role("img", name=f"Thumbnail: {name}").last.click)
+        wait_until_shown(page, name)
+        page.wait_for_timeout(300)  # let the browser report the image request, if any
+        return traffic
+
+    for size in (12, 48):
+        while thumbnails(page).count() < size:
+            add_samples(page)
+        media.take()
+        first = click("alpine-dawn.jpg")
+        fetched = media.take()
+        click("ocean-cliffs.jpg")
+        media.take()
+        again = click("alpine-dawn.jpg")
+        refetched = media.take()
+        figures[size] = again  # like for like: the viewer already shows an image
+        print(
+            f"\n/gcs select at {size}: {first.up} B up, {first.down} B down, "
+            f"{sum(b for _, b in fetched)} B of image from storage; "
+            f"re-select: {again.up} B up, {again.down} B down, "
+            f"{sum(b for _, b in refetched)} B of image"
+        )
+        assert first.up <= 1536 and first.down <= 4096, first
+        assert again.up <= 1536 and again.down <= 4096, again
+        assert sum(b for _, b in refetched) == 0, refetched
+    # The click does not grow with the gallery (a few bytes of ids and tokens at most).
+    assert abs(figures[48].up - figures[12].up) <= 64, figures
+    assert abs(figures[48].down - figures[12].down) <= 256, figures
+
+
+def test_adding_samples_moves_a_tenth_of_what_base64_moves(page: Page, app_server: Server) -> None:
+    moved = {}
+    for path in ("/base64", "/gcs"):
+        open_gallery(page, app_server.url + path)
+        button = page.get_by_role("button", name="Add sample images")
+        traffic = ui_traffic(page, button.click)
+        expect(thumbnails(page)).to_have_count(12, timeout=60_000)
+        moved[path] = traffic.up + traffic.down
+    ratio = moved["/gcs"] / moved["/base64"]
+    print(
+        f"\nadd 12 samples over /__ui__: /base64 {moved['/base64']:,} B, "
+        f"/gcs {moved['/gcs']:,} B ({ratio:.1%})"
+    )
+    assert ratio <= 0.10
+
+
+@pytest.fixture
+def own_emulator(tmp_path: Path) -> Iterator[gcs_emulator.Emulator]:
+    """An emulator the test controls (it can stop and restart it), named to the app."""
+    port = free_port()
+    data = str(tmp_path / "gcs")
+    running = gcs_emulator.start(data, port)
+    yield running
+    running.stop()
+
+
+def test_storage_outage_shows_a_message_and_recovers(
+    page: Page, tmp_path: Path, own_emulator: gcs_emulator.Emulator
+) -> None:
+    env = {"STORAGE_EMULATOR_HOST": own_emulator.url}
+    with serve("gunicorn", env=env, log_dir=tmp_path) as server:
+        open_gallery(page, server.url + "/gcs")
+        add_samples(page)
+        own_emulator.stop()
+        upload(page, ("during.jpg", "image/jpeg", images.jpeg()))
+        expect(page.get_by_text("Cloud Storage is unreachable")).to_be_visible(timeout=8_000)
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        # The other pages do not depend on storage.
+        other = page.context.new_page()
+        open_gallery(other, server.url + "/base64")
+        add_samples(other)
+        other.close()
+        # Storage returns (same port, same objects): the gallery is whole again.
+        port = int(urlsplit(own_emulator.url).port or 0)
+        back = gcs_emulator.start(str(tmp_path / "gcs"), port)
+        try:
+            page.reload()
+            expect(thumbnails(page)).to_have_count(12)
+            expect(page.get_by_text("Cloud Storage is unreachable")).to_have_count(0)
+            select(page, "glacier-noon.jpg")
+        finally:
+            back.stop()

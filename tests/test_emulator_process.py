@@ -1,0 +1,58 @@
+"""The embedded GCS emulator starts once per app, not once per worker, and never outlives it."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.harness import serve
+from tests.procs import emulators, parent_of, wait_for
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_gunicorn_with_two_workers_runs_one_emulator_and_takes_it_down(
+    tmp_path: Path, how: str
+) -> None:
+    data = tmp_path / "gcs"
+    with serve("gunicorn", env={"GCS_EMULATOR_DATA_DIR": str(data)}, workers=2) as server:
+        running = emulators(data)
+        assert len(running) == 1, running
+        assert parent_of(running[0]) == server.process.pid  # the master's, not a worker's
+        # Stop only the master (not its process group): a clean stop must stop the emulator
+        # itself, and a killed master must not leave it orphaned either.
+        os.kill(server.process.pid, getattr(signal, how))
+        server.process.wait(timeout=30)
+        assert wait_for(lambda: not emulators(data)), emulators(data)
+
+
+def test_mesop_cli_runs_one_emulator_and_takes_it_down(tmp_path: Path) -> None:
+    data = tmp_path / "gcs"
+    with serve("mesop", env={"GCS_EMULATOR_DATA_DIR": str(data)}) as server:
+        assert len(emulators(data)) == 1
+        os.kill(server.process.pid, signal.SIGINT)  # Ctrl-C, as a workshop attendee stops it
+        server.process.wait(timeout=30)
+        assert wait_for(lambda: not emulators(data)), emulators(data)
+
+
+def test_no_emulator_when_one_is_named(tmp_path: Path) -> None:
+    """STORAGE_EMULATOR_HOST set: the app uses that one and starts none of its own."""
+    data = tmp_path / "gcs"
+    env = {"GCS_EMULATOR_DATA_DIR": str(data), "STORAGE_EMULATOR_HOST": "http://127.0.0.1:9"}
+    with serve("gunicorn", env=env):
+        assert emulators(data) == []
+
+
+def test_on_cloud_run_without_a_bucket_the_app_refuses_to_start(tmp_path: Path) -> None:
+    env = {"K_SERVICE": "gallery", "GCS_EMULATOR_DATA_DIR": str(tmp_path / "gcs")}
+    with (
+        pytest.raises(RuntimeError, match="server exited") as failed,
+        serve("gunicorn", env=env, log_dir=tmp_path),
+    ):
+        pass
+    assert "GCS_BUCKET is not set: on Cloud Run the /gcs page needs a real bucket" in str(
+        failed.value
+    )
+    assert emulators(tmp_path / "gcs") == []
