@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import textwrap
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import mesop as me
+
+from gallery.processing import human_bytes
 
 PAGES = [
     ("/", "Overview"),
@@ -69,6 +73,35 @@ def source_of(*objects: Callable[..., Any] | type) -> str:
     """Cached: reading source tokenizes files, and every click re-renders the page (a profile of
     a /gcs click showed 18% of its server time here before the cache)."""
     return "\n\n".join(textwrap.dedent(inspect.getsource(obj)).strip() for obj in objects)
+
+
+BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "payload.json"
+
+
+@functools.cache
+def _bench_rows() -> tuple[dict[str, Any], ...]:
+    try:
+        return tuple(json.loads(BENCH_RESULTS.read_text())["rows"])
+    except (OSError, ValueError, KeyError):
+        return ()
+
+
+def measured(path: str) -> None:
+    """This pattern's recorded benchmark figures (bench/payload.py), so the page shows its cost."""
+    rows = [r for r in _bench_rows() if r.get("path") == path]
+    if not rows:
+        return
+    lines = [
+        f"| {r['images']} | {human_bytes(r['select_up'])} | {human_bytes(r['select_down'])} | "
+        f"{human_bytes(r['select_media'])} | {r['select_server_ms_median']} ms |"
+        for r in rows
+    ]
+    me.markdown(
+        "**Measured** (one select click, Chromium against gunicorn, `python -m bench.payload`):\n\n"
+        "| images | up | down | image from storage | server time |\n"
+        "| ---: | ---: | ---: | ---: | ---: |\n" + "\n".join(lines),
+        style=me.Style(font_size=14, margin=me.Margin(bottom=16)),
+    )
 
 
 def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:

@@ -30,7 +30,7 @@ import google.auth.transport
 import google.oauth2.credentials
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from google.auth import compute_engine, crypt
 from google.cloud import storage
@@ -41,6 +41,7 @@ from gcs.signing import (
     TOKEN_URI,
     UrlSigner,
     iam_credentials,
+    key_credentials,
     signing_credentials,
     throwaway_credentials,
 )
@@ -81,19 +82,7 @@ def key_file_credentials(
     key: rsa.RSAPrivateKey, email: str = KEY_EMAIL
 ) -> service_account.Credentials:
     """Credentials as loaded from a service-account key file holding `key`."""
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    return service_account.Credentials.from_service_account_info(
-        {
-            "type": "service_account",
-            "client_email": email,
-            "private_key": pem,
-            "token_uri": TOKEN_URI,
-        }
-    )
+    return key_credentials(key, email)
 
 
 class CountingSigner(crypt.RSASigner):

@@ -33,9 +33,8 @@ TOKEN_URI = "https://oauth2.googleapis.com/token"
 LOCAL_SIGNER_EMAIL = "local-signer@mesop-gallery.iam.gserviceaccount.com"
 
 
-def throwaway_credentials() -> service_account.Credentials:
-    """A service-account identity whose key exists only in this process's memory."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def key_credentials(key: rsa.RSAPrivateKey, email: str) -> service_account.Credentials:
+    """Service-account credentials for a private key, as if loaded from a key file."""
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -44,11 +43,17 @@ def throwaway_credentials() -> service_account.Credentials:
     return service_account.Credentials.from_service_account_info(
         {
             "type": "service_account",
-            "client_email": LOCAL_SIGNER_EMAIL,
+            "client_email": email,
             "private_key": pem,
             "token_uri": TOKEN_URI,
         }
     )
+
+
+def throwaway_credentials() -> service_account.Credentials:
+    """A service-account identity whose key exists only in this process's memory."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key_credentials(key, LOCAL_SIGNER_EMAIL)
 
 
 def iam_credentials(

@@ -24,4 +24,5 @@ this page's weight is also carried by clicks on the other pages once you have vi
 def base64_page() -> None:
     with layout.frame(title="Images as base64 in state", path="/base64"):
         layout.explanation(EXPLANATION, Base64GalleryState, StateStore.add, StateStore.shown)
+        layout.measured("/base64")
         gallery(STORE)
