@@ -12,7 +12,8 @@ from tests.harness import Server, serve
 
 @pytest.fixture(scope="module")
 def cli_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serve("mesop", log_dir=tmp_path_factory.mktemp("cli")) as server:
+    env = {"GCS_EMULATOR_DATA_DIR": str(tmp_path_factory.mktemp("gcs"))}
+    with serve("mesop", env=env, log_dir=tmp_path_factory.mktemp("cli")) as server:
         yield server
 
 
