@@ -56,6 +56,9 @@ class Settings:
     signed_url_minutes: int
     signing_service_account: str
     on_cloud_run: bool
+    memory_ttl_seconds: int
+    memory_max_bytes: int
+    memory_max_gallery_bytes: int
 
     @property
     def embedded_emulator(self) -> bool:
@@ -79,6 +82,9 @@ def load() -> Settings:
         signed_url_minutes=_int("GCS_SIGNED_URL_MINUTES", 15, maximum=7 * 24 * 60),
         signing_service_account=_str("GCS_SIGNING_SERVICE_ACCOUNT"),
         on_cloud_run=bool(os.environ.get("K_SERVICE")),
+        memory_ttl_seconds=_int("MEMORY_TTL_SECONDS", 600),
+        memory_max_bytes=_int("MEMORY_MAX_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
+        memory_max_gallery_bytes=_int("MEMORY_MAX_GALLERY_BYTES", 32 * 1024 * 1024),
     )
 
 

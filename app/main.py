@@ -15,8 +15,9 @@ from gcs import emulator
 # Hot reload: on each save, Mesop's CLI resets its runtime and re-executes this file. Its own
 # module purge misses this app's modules when started from the repository root (it computes their
 # names relative to the working directory), so the page modules would stay cached and register no
-# page. Dropping them here makes the re-execution import, and so register, them afresh. `gcs` and
-# `config` stay: they hold process-wide things (the emulator, the signing key, the URL cache).
+# page. Dropping them here makes the re-execution import, and so register, them afresh. `gcs`,
+# `memory` and `config` stay: they hold process-wide things (the emulator, the signing key, the
+# URL cache, the galleries held in memory).
 RELOADED_PACKAGES = {"layout", "gallery", "pages", "stores"}
 for _name in [n for n in sys.modules if n.split(".")[0] in RELOADED_PACKAGES]:
     del sys.modules[_name]
@@ -25,10 +26,10 @@ for _name in [n for n in sys.modules if n.split(".")[0] in RELOADED_PACKAGES]:
 # already started it and this is a no-op; see gunicorn.conf.py).
 emulator.start_for_app()
 
-from pages import base64_page, gcs_page, home, placeholder  # noqa: E402
+from pages import base64_page, gcs_page, home, memory_page  # noqa: E402
 
 # Importing a page module registers its route: these are the pages this app serves.
-PAGE_MODULES = (home, base64_page, gcs_page, placeholder)
+PAGE_MODULES = (home, base64_page, memory_page, gcs_page)
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
 # timing.wrap returns it unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks).

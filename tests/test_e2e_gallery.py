@@ -10,7 +10,7 @@ from tests.gallery_page import add_samples, open_gallery, select, thumbnails, up
 from tests.harness import Server
 from tests.wire import ui_traffic
 
-PATHS = ["/base64", "/gcs"]
+PATHS = ["/base64", "/memory", "/gcs"]
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -33,6 +33,8 @@ def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
             status.progress = f"Adding sample {index + 1} of {count}…"
             yield
             store.add(samples.load_sample(index))
+    except ImageRejected as refused:  # a store's own limit, e.g. /memory's per-gallery cap
+        status.notices.append(f"Refused {refused.name}: {refused.reason}")
     except StoreUnavailable as failure:
         status.error = str(failure)
     status.progress = ""

@@ -14,7 +14,6 @@ Bucket layout:
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 import time
@@ -23,12 +22,12 @@ from dataclasses import dataclass
 
 import mesop as me
 
+from gallery import link
 from gallery.model import Card, GalleryStatus, Shown
 from gallery.processing import ProcessedImage
 from gcs import bucket as gcs
 
 CACHE_CONTROL = "private, max-age=31536000, immutable"  # names are content hashes: never stale
-GALLERY_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 @me.stateclass
@@ -91,21 +90,13 @@ class GcsStore:
     def restore(self) -> None:
         """On page load: take the gallery id from the URL, or put the state's id back into it."""
         state = me.state(GcsGalleryState)
-        from_url = me.query_params.get("gallery", "")
-        if from_url and not GALLERY_ID.match(from_url):
-            state.status.notices = ["That gallery link is not valid; this is a new gallery."]
-            del me.query_params["gallery"]
-            from_url = ""
-        state.gallery_id = from_url or state.gallery_id
-        if state.gallery_id:
-            me.query_params["gallery"] = state.gallery_id
+        state.gallery_id = link.restore(state.gallery_id, state.status)
         state.version = secrets.token_hex(4)  # a fresh visit lists the bucket once
 
     def add(self, image: ProcessedImage) -> str:
         state = me.state(GcsGalleryState)
         if not state.gallery_id:
-            state.gallery_id = secrets.token_urlsafe(16)  # 128 bits: unguessable
-            me.query_params["gallery"] = state.gallery_id
+            state.gallery_id = link.new_id()
         prefix = "samples/" if image.sample else f"galleries/{state.gallery_id}/images/"
         display, thumb = f"{prefix}{image.sha256}.jpg", f"{prefix}{image.sha256}-thumb.jpg"
         key = f"{time.time_ns():020d}-{secrets.token_hex(3)}"

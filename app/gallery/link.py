@@ -1,0 +1,37 @@
+"""A gallery's id in the page's address (`?gallery=…`), for patterns whose galleries outlive state.
+
+Why the address: a reload resets Mesop state, but not the URL. Keeping the id there (and in
+state, for navigation inside the app) lets a server-side gallery be found again after a reload, and
+makes it bookmarkable. The id is 128 random bits: unguessable, but anyone with the link sees it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import mesop as me
+
+from gallery.model import GalleryStatus
+
+PARAM = "gallery"
+GALLERY_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+
+
+def new_id() -> str:
+    gallery_id = secrets.token_urlsafe(16)
+    me.query_params[PARAM] = gallery_id
+    return gallery_id
+
+
+def restore(current: str, status: GalleryStatus) -> str:
+    """On page load: the address's id if valid, else the state's; written back to the address."""
+    from_url = me.query_params.get(PARAM, "")
+    if from_url and not GALLERY_ID.match(from_url):
+        status.notices = ["That gallery link is not valid; this is a new gallery."]
+        del me.query_params[PARAM]
+        from_url = ""
+    gallery_id = from_url or current
+    if gallery_id:
+        me.query_params[PARAM] = gallery_id
+    return gallery_id

@@ -1,0 +1,61 @@
+"""/memory: the gallery with its images in server memory, keyed by an id kept in state."""
+
+from __future__ import annotations
+
+import os
+
+import mesop as me
+
+import layout
+from gallery.view import gallery
+from memory.galleries import GalleryMemory, memory
+from stores.memory_store import MemoryGalleryState, MemoryStore
+
+STORE = MemoryStore()
+
+EXPLANATION = """
+The same data URLs as on the base64 page, rendered the same way, but **held in the server
+process** (a bounded, expiring dictionary) instead of in Mesop state. The state keeps only the
+gallery's id, so **a click uploads a few hundred bytes whatever the gallery holds**, and the server
+sends an image's data URL down only when a component shows it for the first time.
+
+**The price.** The gallery lives in *one* process:
+- several gunicorn workers or Cloud Run replicas need **session affinity**, or a click that lands
+  on another process finds no gallery (this page then says so);
+- it **dies with the process** (a restart, a deploy, a scale-down);
+- its memory must be **bounded**: galleries expire after an idle time and the least recently used
+  are evicted when the process holds too much.
+
+Mesop's own `MESOP_STATE_SESSION_BACKEND=memory` does something similar for the whole app (all
+pages, all state), and still sends state *down*; this page does it for its heavy data only.
+"""
+
+
+def on_load(event: me.LoadEvent) -> None:
+    STORE.restore()
+
+
+def memory_figures(held: GalleryMemory) -> None:
+    galleries, held_bytes = held.stats()
+    me.text(
+        f"Process {os.getpid()} holds {galleries} galleries, "
+        f"{held_bytes / 2**20:.1f} MB of {held.max_bytes / 2**20:.0f} MB "
+        f"(at most {held.max_gallery_bytes / 2**20:.0f} MB per gallery; idle galleries expire "
+        f"after {held.ttl / 60:.0f} minutes).",
+        style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)),
+    )
+
+
+@me.page(path="/memory", title="Server memory · Mesop performance patterns", on_load=on_load)
+def memory_page() -> None:
+    with layout.frame(title="State kept in server memory", path="/memory"):
+        layout.explanation(
+            EXPLANATION,
+            MemoryGalleryState,
+            MemoryStore.add,
+            MemoryStore._images,
+            GalleryMemory.lookup,
+        )
+        layout.measured("/memory")
+        memory_figures(memory())
+        gallery(STORE)
