@@ -5,7 +5,7 @@ request.sizes()) for the last "Add sample images" click and for a select click, 
 the select fetched from elsewhere (storage), and the time of a select click (median and p95 of
 `--clicks` clicks, request sent to response end, on loopback: server time plus a little).
 
-    .venv/bin/python -m bench.payload                          # /base64 and /gcs at 1, 12, 48
+    .venv/bin/python -m bench.payload                 # /base64, /memory and /gcs at 1, 12, 48
     .venv/bin/python -m bench.payload --paths /gcs --sizes 1 48 --clicks 40 --out results.json
 """
 
@@ -105,7 +105,7 @@ def measure(page: Page, url: str, size: int, clicks: int, log: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--paths", nargs="+", default=["/base64", "/gcs"])
+    parser.add_argument("--paths", nargs="+", default=["/base64", "/memory", "/gcs"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 12, 48])
     parser.add_argument("--clicks", type=int, default=20, help="select clicks timed per case")
     parser.add_argument("--out", type=Path, default=RESULTS / "payload.json")
