@@ -34,3 +34,12 @@ def test_bad_values_name_the_variable(
     monkeypatch.setenv("GALLERY_DISPLAY_QUALITY", value)
     with pytest.raises(config.ConfigError, match=message):
         config.load()
+
+
+def test_gallery_ids_from_the_browser_are_checked() -> None:
+    from gallery import link
+
+    good = "AbCdEfGhIjKlMnOpQrStUv"
+    assert link.checked(good) == good
+    for forged in ("../../../outside", "a/b", "", "x" * 22 + "/", "AbCdEfGhIjKlMnOpQrStU"):
+        assert link.checked(forged) == ""

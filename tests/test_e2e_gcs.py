@@ -69,6 +69,23 @@ def test_navigating_away_and_back_keeps_the_gallery(page: Page, app_server: Serv
     expect(page.get_by_role("img", name="Thumbnail: kept.jpg")).to_be_visible()
 
 
+def test_a_broken_emulator_setup_is_explained_and_other_pages_work(
+    page: Page, tmp_path: Path
+) -> None:
+    env = {"GCS_EMULATOR_DATA_DIR": "/proc/no-such-dir/gcs"}  # cannot be created
+    with serve("gunicorn", env=env, log_dir=tmp_path) as server:
+        page.goto(server.url + "/gcs")
+        expect(
+            page.get_by_text(
+                "The embedded GCS emulator could not start: "
+                "GCS_EMULATOR_DATA_DIR=/proc/no-such-dir/gcs cannot be created"
+            )
+        ).to_be_visible()
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        open_gallery(page, server.url + "/base64")
+        add_samples(page)
+
+
 def test_an_invalid_gallery_link_says_so(page: Page, app_server: Server) -> None:
     page.goto(app_server.url + "/gcs?gallery=../../etc")
     expect(page.get_by_text("That gallery link is not valid")).to_be_visible()
@@ -163,7 +180,15 @@ def test_storage_outage_shows_a_message_and_recovers(
         own_emulator.stop()
         upload(page, ("during.jpg", "image/jpeg", images.jpeg()))
         expect(page.get_by_text("Cloud Storage is unreachable")).to_be_visible(timeout=8_000)
+        expect(page.get_by_role("dialog")).to_have_count(0)  # no "Sorry, there was an error"
+        expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
         expect(page.get_by_text("Traceback")).to_have_count(0)
+        # A fresh visit while storage is down: the page renders and says why it is empty.
+        down = page.context.new_page()
+        down.goto(server.url + "/gcs")
+        expect(down.get_by_text("Cloud Storage is unreachable")).to_be_visible(timeout=8_000)
+        expect(down.get_by_role("dialog")).to_have_count(0)
+        down.close()
         # The other pages do not depend on storage.
         other = page.context.new_page()
         open_gallery(other, server.url + "/base64")

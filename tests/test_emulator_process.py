@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from pathlib import Path
 
 import pytest
 
+from gcs.emulator import EmulatorError, start
 from tests.harness import serve
 from tests.procs import emulators, parent_of, wait_for
 
@@ -56,3 +58,20 @@ def test_on_cloud_run_without_a_bucket_the_app_refuses_to_start(tmp_path: Path) 
         failed.value
     )
     assert emulators(tmp_path / "gcs") == []
+
+
+def test_a_busy_port_is_named(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(EmulatorError, match=f"GCS_EMULATOR_PORT={port} is already in use"):
+            start(str(tmp_path / "gcs"), port)
+    assert emulators(tmp_path / "gcs") == []
+
+
+def test_a_data_dir_that_cannot_be_made_is_named(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("not a folder")
+    with pytest.raises(EmulatorError, match=r"GCS_EMULATOR_DATA_DIR=.*/file/gcs cannot be created"):
+        start(str(a_file / "gcs"), 0)

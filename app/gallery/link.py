@@ -18,6 +18,12 @@ PARAM = "gallery"
 GALLERY_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
+def checked(gallery_id: str) -> str:
+    """The id if it is well formed, else "": state comes from the browser and can be edited, and
+    the id becomes part of object names (a path, in the emulator's filesystem backend)."""
+    return gallery_id if GALLERY_ID.match(gallery_id) else ""
+
+
 def new_id() -> str:
     gallery_id = secrets.token_urlsafe(16)
     me.query_params[PARAM] = gallery_id

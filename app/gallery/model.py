@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from errors import StoreUnavailable  # defined outside the hot-reloaded packages: see errors.py
 from gallery.processing import ProcessedImage
 
 
@@ -23,8 +24,7 @@ class GalleryStatus:
     error: str = ""  # the store failed (storage down): what happened and what to do
 
 
-class StoreUnavailable(RuntimeError):
-    """Where the images live cannot be reached right now; `str()` is shown on the page."""
+__all__ = ["Card", "GalleryStatus", "ImageStore", "Shown", "StoreUnavailable"]
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 - GCS_BUCKET set: that bucket, with Application Default Credentials (Cloud Run's service account).
 - otherwise STORAGE_EMULATOR_HOST (set by you, or by the embedded emulator at start-up): the
   emulator, with a bucket created on first use.
-Every call has a short timeout and retry budget, so a storage outage becomes a message on the page
-within seconds instead of a request hanging for the client library's default two minutes.
+Every call has short timeouts (2 s to connect, 4 s to read) and a 4 s retry budget, so a storage
+outage becomes a message on the page within seconds instead of a request hanging for the client
+library's default two minutes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,11 +27,12 @@ from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 import config
-from gallery.model import StoreUnavailable
+from errors import StoreUnavailable
+from gcs import emulator
 from gcs.signing import UrlSigner, signing_credentials, throwaway_credentials
 
 LOCAL_BUCKET = "mesop-gallery"
-TIMEOUT = (2, 10)  # seconds to connect, to read
+TIMEOUT = (2, 4)  # seconds to connect, to read: a hung storage must not hang a click
 RETRY = DEFAULT_RETRY.with_timeout(4)
 
 # One throwaway key per process tree: gunicorn's master makes it before forking (see
@@ -75,9 +78,10 @@ def _connect(settings: config.Settings) -> Storage:
         return Storage(client.bucket(settings.gcs_bucket), signer, f"gs://{settings.gcs_bucket}")
     if not settings.storage_emulator_host:
         raise StorageUnavailable(
-            "no storage is configured: set GCS_BUCKET, or STORAGE_EMULATOR_HOST, or start the app "
-            "with `mesop app/main.py` or gunicorn from the repository root so that it starts its "
-            "embedded emulator"
+            os.environ.get(emulator.START_ERROR)
+            or "no storage is configured: set GCS_BUCKET, or STORAGE_EMULATOR_HOST, or start the "
+            "app with `mesop app/main.py` or gunicorn from the repository root so that it starts "
+            "its embedded emulator"
         )
     client = storage.Client(project="local", credentials=AnonymousCredentials())
     bucket = client.bucket(LOCAL_BUCKET)
@@ -122,3 +126,5 @@ def errors(doing: str) -> Iterator[None]:
         ) from error
     except api_exceptions.GoogleAPICallError as error:
         raise StorageUnavailable(f"{doing} failed: {error.code} {error.message}") from error
+    except ValueError as error:  # a setup problem, e.g. no account to sign URLs with
+        raise StorageUnavailable(f"{doing} failed: {error}") from error

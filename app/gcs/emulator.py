@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # Set in the environment by the process that started the emulator, for its children and for
 # the page that says where images are served from.
 OWNER_PID = "GALLERY_EMULATOR_OWNER_PID"
+# Why the embedded emulator could not start: the app still starts (the other pages do not need
+# storage) and the /gcs page shows this.
+START_ERROR = "GALLERY_EMULATOR_ERROR"
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
@@ -93,22 +96,55 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 15) -
             raise EmulatorError(f"fake-gcs-server exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/storage/v1/b", timeout=1):
-                return
+                pass
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
+            continue
+        if process.poll() is None:  # the answer came from our process, not a squatter's
+            return
     raise EmulatorError(f"fake-gcs-server did not answer at {url} within {timeout:.0f} s")
+
+
+def _check_port(port: int) -> None:
+    """A port named in the settings must be free: otherwise the emulator would exit, and another
+    program answering there (another app's emulator, say) would be taken for ours."""
+    with socket.socket() as s:
+        # As the emulator itself binds: connections still closing (TIME_WAIT) are no conflict.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise EmulatorError(
+                f"GCS_EMULATOR_PORT={port} is already in use ({error.strerror}): choose another "
+                "port, or leave it unset to pick a free one"
+            ) from None
+
+
+def _check_data_dir(data_dir: str) -> Path:
+    path = Path(data_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise EmulatorError(
+            f"GCS_EMULATOR_DATA_DIR={data_dir} cannot be created ({error.strerror})"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise EmulatorError(f"GCS_EMULATOR_DATA_DIR={data_dir} is not writable")
+    return path.resolve()
 
 
 def start(data_dir: str, port: int = 0, public_url: str = "") -> Emulator:
     """Start fake-gcs-server on loopback, keeping objects in data_dir (they survive restarts)."""
+    if port:
+        _check_port(port)
     port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     public_url = public_url or url
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    data_path = _check_data_dir(data_dir)
     command = [
         str(binary_path()),
         *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
-        *("-backend", "filesystem", "-filesystem-root", str(Path(data_dir).resolve())),
+        *("-backend", "filesystem", "-filesystem-root", str(data_path)),
         # Signed URLs are served only when the browser's Host matches the public host.
         *("-public-host", urlsplit(public_url).netloc, "-external-url", public_url),
         *("-log-level", "warn"),
@@ -144,9 +180,16 @@ def start_for_app() -> Emulator | None:
             "GCS_BUCKET is not set: on Cloud Run the /gcs page needs a real bucket "
             "(the embedded emulator is for local use only; see docs/deploy.md)"
         )
-    emulator = start(
-        settings.emulator_data_dir, settings.emulator_port, settings.emulator_public_url
-    )
+    if os.environ.get(START_ERROR):
+        return None  # already tried in this process tree (gunicorn's master) and failed
+    try:
+        emulator = start(
+            settings.emulator_data_dir, settings.emulator_port, settings.emulator_public_url
+        )
+    except EmulatorError as error:
+        os.environ[START_ERROR] = f"The embedded GCS emulator could not start: {error}."
+        log.error(os.environ[START_ERROR])
+        return None
     os.environ["STORAGE_EMULATOR_HOST"] = emulator.url
     os.environ["GCS_EMULATOR_PUBLIC_URL"] = emulator.public_url
     os.environ[OWNER_PID] = str(os.getpid())

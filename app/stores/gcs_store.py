@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import mesop as me
 
 from gallery import link
-from gallery.model import Card, GalleryStatus, Shown
+from gallery.model import Card, GalleryStatus, Shown, StoreUnavailable
 from gallery.processing import ProcessedImage
 from gcs import bucket as gcs
 
@@ -92,27 +92,37 @@ class GcsStore:
         state = me.state(GcsGalleryState)
         state.gallery_id = link.restore(state.gallery_id, state.status)
         state.version = secrets.token_hex(4)  # a fresh visit lists the bucket once
+        state.status.error = ""
+        if not state.gallery_id:  # nothing to list: check storage now rather than at first add
+            try:
+                with gcs.errors("connecting to Cloud Storage"):
+                    bucket = gcs.get().bucket
+                    next(iter(bucket.list_blobs(max_results=1, timeout=gcs.TIMEOUT,
+                                                retry=gcs.RETRY)), None)  # fmt: skip
+            except StoreUnavailable as failure:
+                state.status.error = str(failure)
 
     def add(self, image: ProcessedImage) -> str:
         state = me.state(GcsGalleryState)
-        if not state.gallery_id:
-            state.gallery_id = link.new_id()
-        prefix = "samples/" if image.sample else f"galleries/{state.gallery_id}/images/"
+        gallery_id = state.gallery_id = link.checked(state.gallery_id) or link.new_id()
+        prefix = "samples/" if image.sample else f"galleries/{gallery_id}/images/"
         display, thumb = f"{prefix}{image.sha256}.jpg", f"{prefix}{image.sha256}-thumb.jpg"
         key = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
         existing = self._entries()  # before the new entry exists, or a listing would include it
         with gcs.errors(f"storing {image.name}"):
             bucket = gcs.get().bucket
             if display not in _known_samples:
-                if not (image.sample and bucket.blob(display).exists(timeout=gcs.TIMEOUT)):
-                    _upload(display, image.display_jpeg)
+                exists = bucket.blob(display).exists(timeout=gcs.TIMEOUT, retry=gcs.RETRY)
+                if not (image.sample and exists):
+                    # Thumbnail first: an existing display image then implies both exist.
                     _upload(thumb, image.thumb_jpeg)
+                    _upload(display, image.display_jpeg)
                 if image.sample:
                     _known_samples.add(display)
             entry = Entry(key, image.name, display, thumb, image.width, image.height,
                           image.size_bytes)  # fmt: skip
             _upload(
-                f"galleries/{state.gallery_id}/entries/{key}",
+                f"galleries/{gallery_id}/entries/{key}",
                 b"",
                 name=image.name,
                 display=display,
@@ -120,25 +130,26 @@ class GcsStore:
                 size=f"{image.width}x{image.height}x{image.size_bytes}",
             )
         state.version = secrets.token_hex(4)
-        _remember(state.gallery_id, state.version, [*existing, entry])
+        _remember(gallery_id, state.version, [*existing, entry])
         return key
 
     def _entries(self) -> list[Entry]:
         state = me.state(GcsGalleryState)
-        if not state.gallery_id:
+        gallery_id = link.checked(state.gallery_id)
+        if not gallery_id:
             return []
         with _listings_lock:
-            cached = _listings.get((state.gallery_id, state.version))
+            cached = _listings.get((gallery_id, state.version))
         if cached is not None:
             return cached
         entries = []
         with gcs.errors("listing the gallery"):
-            prefix = f"galleries/{state.gallery_id}/entries/"
+            prefix = f"galleries/{gallery_id}/entries/"
             for blob in gcs.get().bucket.list_blobs(prefix=prefix, timeout=gcs.TIMEOUT,
                                                     retry=gcs.RETRY):  # fmt: skip
                 if entry := _parse_entry(blob.name, blob.metadata or {}):
                     entries.append(entry)
-        _remember(state.gallery_id, state.version, entries)
+        _remember(gallery_id, state.version, entries)
         return entries
 
     def _url(self, name: str) -> str:
@@ -160,12 +171,13 @@ class GcsStore:
 
     def clear(self) -> None:
         state = me.state(GcsGalleryState)
-        if not state.gallery_id:
+        gallery_id = link.checked(state.gallery_id)
+        if not gallery_id:
             return
         with gcs.errors("clearing the gallery"):
             bucket = gcs.get().bucket
-            prefix = f"galleries/{state.gallery_id}/"
+            prefix = f"galleries/{gallery_id}/"
             for blob in bucket.list_blobs(prefix=prefix, timeout=gcs.TIMEOUT, retry=gcs.RETRY):
                 blob.delete(timeout=gcs.TIMEOUT, retry=gcs.RETRY)
         state.version = secrets.token_hex(4)
-        _remember(state.gallery_id, state.version, [])
+        _remember(gallery_id, state.version, [])

@@ -49,6 +49,7 @@ class MemoryStore:
             height=image.height,
             size_bytes=image.size_bytes,
         )
+        state.gallery_id = link.checked(state.gallery_id)
         try:
             if not state.gallery_id:
                 state.gallery_id = link.new_id()
@@ -65,7 +66,7 @@ class MemoryStore:
         return key
 
     def _images(self) -> tuple[HeldImage, ...]:
-        gallery_id = me.state(MemoryGalleryState).gallery_id
+        gallery_id = link.checked(me.state(MemoryGalleryState).gallery_id)
         if not gallery_id:
             return ()
         try:
