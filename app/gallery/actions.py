@@ -8,7 +8,9 @@ visible message with its name and reason, and the rest of the batch must still g
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
+import flask
 import mesop as me
 
 from gallery import samples
@@ -18,6 +20,27 @@ from gallery.processing import ImageRejected, process_image
 SAMPLES_PER_CLICK = 12
 
 
+def _in_sync(store: ImageStore) -> bool:
+    """False (and the page reloads) if the gallery vanished since the browser last rendered it.
+
+    Mesop re-renders the page just before running a handler and sends the browser only the
+    difference between that render and the next. If server-side data vanished in between (a
+    /memory gallery expired or was evicted, storage went down before a listing was cached), that
+    re-render already lacks it, the difference misses it, and the browser would keep showing a
+    gallery that is gone. A full page load shows the page as it is, and why (see on_load).
+    """
+    try:
+        store.cards()
+        return True
+    except StoreUnavailable:
+        page = urlsplit(flask.request.referrer or "")  # the page that sent this event
+        if page.scheme in ("http", "https"):
+            # An absolute URL: Mesop's client then does a full page load.
+            url = urlunsplit((page.scheme, page.netloc, page.path, "", ""))
+            me.navigate(url, query_params=me.query_params)
+        return False
+
+
 def _start(store: ImageStore) -> None:
     status = store.status()
     status.notices = []
@@ -25,6 +48,8 @@ def _start(store: ImageStore) -> None:
 
 
 def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
+    if not _in_sync(store):
+        return
     _start(store)
     status = store.status()
     count = min(SAMPLES_PER_CLICK, len(samples.SAMPLE_FILES))
@@ -42,6 +67,8 @@ def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
 
 
 def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
+    if not _in_sync(store):
+        return
     _start(store)
     status = store.status()
     files = event.files
@@ -60,11 +87,15 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
 
 
 def select(store: ImageStore, event: me.ClickEvent) -> None:
+    if not _in_sync(store):
+        return
     store.status().selected = event.key
     store.status().error = ""
 
 
 def clear(store: ImageStore, event: me.ClickEvent) -> None:
+    if not _in_sync(store):
+        return
     _start(store)
     try:
         store.clear()

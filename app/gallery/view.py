@@ -61,7 +61,7 @@ def gallery(store: ImageStore) -> None:
             me.progress_bar(mode="indeterminate")
             me.text(status.progress, style=me.Style(font_size=14, margin=me.Margin(top=6)))
 
-    _messages([status.error or unavailable, *status.notices])
+    _messages(store, [status.error or unavailable, *status.notices])
 
     with me.box(
         style=me.Style(
@@ -75,18 +75,24 @@ def gallery(store: ImageStore) -> None:
         _viewer(shown)
 
 
-def _messages(lines: list[str]) -> None:
+def _messages(store: ImageStore, lines: list[str]) -> None:
     lines = [line for line in lines if line]
     if not lines:
         return
+    # Mesop finds a click's handler among those registered by the render that precedes it, in
+    # the same request. If the grid vanished in that render (the gallery expired, storage went
+    # down), a thumbnail click would find no handler and be dropped without a word. Registering
+    # the same handler here keeps the click alive, so actions.select runs, finds the browser out
+    # of date and reloads the page (actions._in_sync).
     with me.box(
+        on_click=partial(actions.select, store),
         style=me.Style(
             background="#fdecea",
             color="#8a1c12",
             border_radius=8,
             padding=me.Padding.all(12),
             margin=me.Margin.symmetric(vertical=12),
-        )
+        ),
     ):
         for line in lines:
             me.text(line)

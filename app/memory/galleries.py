@@ -147,8 +147,9 @@ class GalleryMemory:
     def _why_gone(self, gallery_id: str) -> str:
         why = self._dropped.get(gallery_id)
         if why == "expired":
+            idle = f"{self.ttl / 60:.0f} minutes" if self.ttl >= 120 else f"{self.ttl:.0f} seconds"
             return (
-                f"This gallery was dropped from server memory after {self.ttl / 60:.0f} minutes "
+                f"This gallery was dropped from server memory after {idle} "
                 "without use: server-memory state must expire, or abandoned tabs would fill the "
                 "server. Add images to start a new gallery."
             )

@@ -34,8 +34,16 @@ class MemoryStore:
         return me.state(MemoryGalleryState).status
 
     def restore(self) -> None:
+        """On page load: find the gallery again, or say why it is gone and start empty (the
+        address keeps its id, so a reload that reaches the right process still finds it)."""
         state = me.state(MemoryGalleryState)
         state.gallery_id = link.restore(state.gallery_id, state.status)
+        if state.gallery_id:
+            try:
+                memory().lookup(state.gallery_id)
+            except GalleryGone as gone:
+                state.status.notices = [str(gone)]
+                state.gallery_id = ""
 
     def add(self, image: ProcessedImage) -> str:
         state = me.state(MemoryGalleryState)
