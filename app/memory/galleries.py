@@ -72,6 +72,11 @@ class GalleryMemory:
         self._held = 0
         self._lock = threading.Lock()
 
+    @property
+    def idle_limit(self) -> str:
+        """The TTL for people: '10 minutes', '30 seconds'."""
+        return f"{self.ttl / 60:.0f} minutes" if self.ttl >= 120 else f"{self.ttl:.0f} seconds"
+
     # --- reading -------------------------------------------------------------------------
     def lookup(self, gallery_id: str) -> tuple[HeldImage, ...]:
         """The gallery's images (a snapshot), marked as used now; GalleryGone with the reason
@@ -147,9 +152,8 @@ class GalleryMemory:
     def _why_gone(self, gallery_id: str) -> str:
         why = self._dropped.get(gallery_id)
         if why == "expired":
-            idle = f"{self.ttl / 60:.0f} minutes" if self.ttl >= 120 else f"{self.ttl:.0f} seconds"
             return (
-                f"This gallery was dropped from server memory after {idle} "
+                f"This gallery was dropped from server memory after {self.idle_limit} "
                 "without use: server-memory state must expire, or abandoned tabs would fill the "
                 "server. Add images to start a new gallery."
             )

@@ -41,7 +41,7 @@ def memory_figures(held: GalleryMemory) -> None:
         f"Process {os.getpid()} holds {galleries} galleries, "
         f"{held_bytes / 2**20:.1f} MB of {held.max_bytes / 2**20:.0f} MB "
         f"(at most {held.max_gallery_bytes / 2**20:.0f} MB per gallery; idle galleries expire "
-        f"after {held.ttl / 60:.0f} minutes).",
+        f"after {held.idle_limit}).",
         style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)),
     )
 
