@@ -62,7 +62,8 @@ def binary_path() -> Path:
     return binary
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # runs in a child between fork and exec
+    """Ask Linux to send this process SIGTERM when its parent dies: no orphans."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -153,7 +154,7 @@ def start(data_dir: str, port: int = 0, public_url: str = "") -> Emulator:
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent if platform.system() == "Linux" else None,
+        preexec_fn=die_with_parent if platform.system() == "Linux" else None,
     )
     try:
         wait_until_ready(url, process)
