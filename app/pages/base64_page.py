@@ -6,7 +6,7 @@ import mesop as me
 
 import layout
 from gallery.view import gallery
-from stores.state_store import Base64GalleryState, StateStore
+from stores.state_store import Base64GalleryState, StateStore, as_data_urls
 
 STORE = StateStore()
 
@@ -23,6 +23,8 @@ this page's weight is also carried by clicks on the other pages once you have vi
 @me.page(path="/base64", title="Base64 in state · Mesop performance patterns")
 def base64_page() -> None:
     with layout.frame(title="Images as base64 in state", path="/base64"):
-        layout.explanation(EXPLANATION, Base64GalleryState, StateStore.add, StateStore.shown)
+        layout.explanation(
+            EXPLANATION, Base64GalleryState, as_data_urls, StateStore.add, StateStore.shown
+        )
         layout.measured("/base64")
         gallery(STORE)

@@ -8,7 +8,6 @@ are several workers or replicas, it dies with the process, and its memory must b
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import mesop as me
@@ -17,7 +16,7 @@ from gallery import link
 from gallery.model import Card, GalleryStatus, Shown, StoreUnavailable
 from gallery.processing import ImageRejected, ProcessedImage
 from memory.galleries import GalleryFull, GalleryGone, HeldImage, memory
-from stores.state_store import data_url
+from stores.state_store import as_data_urls
 
 
 @me.stateclass
@@ -47,16 +46,7 @@ class MemoryStore:
 
     def add(self, image: ProcessedImage) -> str:
         state = me.state(MemoryGalleryState)
-        key = uuid.uuid4().hex[:12]
-        held = HeldImage(
-            key=key,
-            name=image.name,
-            thumb_url=data_url(image.thumb_jpeg),
-            display_url=data_url(image.display_jpeg),
-            width=image.width,
-            height=image.height,
-            size_bytes=image.size_bytes,
-        )
+        held = HeldImage(**as_data_urls(image))
         state.gallery_id = link.checked(state.gallery_id)
         try:
             if not state.gallery_id:
@@ -71,7 +61,7 @@ class MemoryStore:
                     memory().add(state.gallery_id, held, new=True)
         except GalleryFull as full:
             raise ImageRejected(image.name, str(full)) from None
-        return key
+        return held.key
 
     def _images(self) -> tuple[HeldImage, ...]:
         gallery_id = link.checked(me.state(MemoryGalleryState).gallery_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import mesop as me
 
@@ -19,6 +20,20 @@ from gallery.processing import ProcessedImage
 
 def data_url(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def as_data_urls(image: ProcessedImage) -> dict[str, Any]:
+    """An image as this page keeps it in state (and /memory in server memory): its two JPEGs as
+    data URLs, plus what the viewer shows, under a new key."""
+    return {
+        "key": uuid.uuid4().hex[:12],
+        "name": image.name,
+        "thumb_url": data_url(image.thumb_jpeg),
+        "display_url": data_url(image.display_jpeg),
+        "width": image.width,
+        "height": image.height,
+        "size_bytes": image.size_bytes,
+    }
 
 
 @dataclass
@@ -46,19 +61,9 @@ class StateStore:
         return me.state(Base64GalleryState).status
 
     def add(self, image: ProcessedImage) -> str:
-        key = uuid.uuid4().hex[:12]
-        me.state(Base64GalleryState).images.append(
-            StateImage(
-                key=key,
-                name=image.name,
-                thumb_url=data_url(image.thumb_jpeg),
-                display_url=data_url(image.display_jpeg),
-                width=image.width,
-                height=image.height,
-                size_bytes=image.size_bytes,
-            )
-        )
-        return key
+        record = StateImage(**as_data_urls(image))
+        me.state(Base64GalleryState).images.append(record)
+        return record.key
 
     def cards(self) -> list[Card]:
         images = me.state(Base64GalleryState).images
