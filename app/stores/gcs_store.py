@@ -112,8 +112,12 @@ class GcsStore:
         with gcs.errors(f"storing {image.name}"):
             bucket = gcs.get().bucket
             if display not in _known_samples:
-                exists = bucket.blob(display).exists(timeout=gcs.TIMEOUT, retry=gcs.RETRY)
-                if not (image.sample and exists):
+                # Only a sample can already be there (stored by another gallery): an upload
+                # is not worth a round trip to ask.
+                stored = image.sample and bucket.blob(display).exists(
+                    timeout=gcs.TIMEOUT, retry=gcs.RETRY
+                )
+                if not stored:
                     # Thumbnail first: an existing display image then implies both exist.
                     _upload(thumb, image.thumb_jpeg)
                     _upload(display, image.display_jpeg)
