@@ -19,6 +19,7 @@ from typing import Any
 import mesop as me
 
 from gallery.processing import human_bytes
+from meter.meter import payload_meter
 
 PAGES = [
     ("/", "Overview"),
@@ -93,9 +94,19 @@ def _bench_rows() -> tuple[dict[str, Any], ...]:
         return ()
 
 
+def bench_rows(path: str) -> list[dict[str, Any]]:
+    """The benchmark's rows for one page, in its default set-up (Mesop's default state backend,
+    server-sent events): variants such as other state backends are left to docs/performance.md."""
+    return [
+        r
+        for r in _bench_rows()
+        if r.get("path") == path and r.get("variant", "default") in ("default", "")
+    ]
+
+
 def measured(path: str) -> None:
     """This pattern's recorded benchmark figures (bench/payload.py), so the page shows its cost."""
-    rows = [r for r in _bench_rows() if r.get("path") == path]
+    rows = bench_rows(path)
     if not rows:
         return
     lines = [
@@ -109,6 +120,16 @@ def measured(path: str) -> None:
         "| ---: | ---: | ---: | ---: | ---: |\n" + "\n".join(lines),
         style=me.Style(font_size=14, margin=me.Margin(bottom=16)),
     )
+
+
+def costs(path: str) -> None:
+    """What this pattern costs: live, as this browser measures it, then as the benchmark
+    recorded it, so a visitor can check the recorded figures against their own clicks."""
+    payload_meter(path)
+    if bench_rows(path):
+        with me.expansion_panel(title="Recorded by the benchmark"):
+            measured(path)
+        me.box(style=me.Style(height=16))
 
 
 def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:

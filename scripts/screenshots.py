@@ -1,6 +1,9 @@
 """Make the README's screenshots: real Chromium against the app under gunicorn.
 
-.venv/bin/python scripts/screenshots.py        # writes docs/img/{home,base64,gcs}.png
+.venv/bin/python scripts/screenshots.py   # writes docs/img/{base64,memory,gcs,home}.png
+
+The gallery pages are shot from their payload meter down, after adding the samples and selecting
+one; the overview last, so its comparison shows what the three meters measured in this browser.
 """
 
 from __future__ import annotations
@@ -25,17 +28,18 @@ def main() -> None:
     with serve("gunicorn", env=env) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path())
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server.url + "/")
-        page.get_by_role("button", name="Base64 in state").first.wait_for()
-        page.screenshot(path=OUT / "home.png")
-        for path in ("/base64", "/gcs"):
+        for path in ("/base64", "/memory", "/gcs"):
             open_gallery(page, server.url + path)
             add_samples(page)
             select(page, "glacier-noon.jpg")
-            page.wait_for_timeout(300)
+            page.wait_for_timeout(500)  # the meter counts the image once it has arrived
+            page.locator("payload-meter").evaluate("m => m.scrollIntoView()")
             page.screenshot(path=OUT / f"{path.strip('/')}.png")
+        page.get_by_role("button", name="Overview").click()
+        page.locator("payload-comparison[data-compared-pages='3']").wait_for()
+        page.screenshot(path=OUT / "home.png", full_page=True)
         browser.close()
-    for name in ("home", "base64", "gcs"):
+    for name in ("base64", "memory", "gcs", "home"):
         print(OUT / f"{name}.png")
 
 

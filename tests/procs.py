@@ -6,8 +6,9 @@ import time
 from pathlib import Path
 
 
-def emulators(data_dir: Path) -> list[int]:
-    """PIDs of fake-gcs-server processes serving `data_dir`."""
+def emulators(data_dir: Path, program: bytes = b"fake-gcs-server") -> list[int]:
+    """PIDs of fake-gcs-server processes serving `data_dir` (or, with program=b"browser_proxy",
+    of the proxies in front of them)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -17,7 +18,7 @@ def emulators(data_dir: Path) -> list[int]:
             state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        is_emulator = state != "Z" and b"fake-gcs-server" in argv[0]
+        is_emulator = state != "Z" and any(program in arg for arg in argv[:2])
         if is_emulator and str(data_dir.resolve()).encode() in argv:
             found.append(int(proc.name))
     return found

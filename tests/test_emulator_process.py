@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,16 @@ def test_gunicorn_with_two_workers_runs_one_emulator_and_takes_it_down(
     data = tmp_path / "gcs"
     with serve("gunicorn", env={"GCS_EMULATOR_DATA_DIR": str(data)}, workers=2) as server:
         running = emulators(data)
-        assert len(running) == 1, running
+        doors = emulators(data, b"browser_proxy")
+        assert len(running) == 1 and len(doors) == 1, (running, doors)
         assert parent_of(running[0]) == server.process.pid  # the master's, not a worker's
+        assert parent_of(doors[0]) == server.process.pid
         # Stop only the master (not its process group): a clean stop must stop the emulator
         # itself, and a killed master must not leave it orphaned either.
         os.kill(server.process.pid, getattr(signal, how))
         server.process.wait(timeout=30)
         assert wait_for(lambda: not emulators(data)), emulators(data)
+        assert wait_for(lambda: not emulators(data, b"browser_proxy"))
 
 
 def test_mesop_cli_runs_one_emulator_and_takes_it_down(tmp_path: Path) -> None:
@@ -66,7 +70,7 @@ def test_a_busy_port_is_named(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(EmulatorError, match=f"GCS_EMULATOR_PORT={port} is already in use"):
-            start(str(tmp_path / "gcs"), port)
+            start(str(tmp_path / "gcs"), browser_port=port)
     assert emulators(tmp_path / "gcs") == []
 
 
@@ -75,3 +79,18 @@ def test_a_data_dir_that_cannot_be_made_is_named(tmp_path: Path) -> None:
     a_file.write_text("not a folder")
     with pytest.raises(EmulatorError, match=r"GCS_EMULATOR_DATA_DIR=.*/file/gcs cannot be created"):
         start(str(a_file / "gcs"), 0)
+
+
+def test_browsers_come_through_a_door_that_lets_them_measure_image_sizes(tmp_path: Path) -> None:
+    """Without Timing-Allow-Origin, Chromium hides cross-origin byte sizes from the meter."""
+    running = start(str(tmp_path / "gcs"), browser_port=0)
+    try:
+        assert running.public_url != running.url
+        with urllib.request.urlopen(f"{running.public_url}/storage/v1/b", timeout=5) as answer:
+            assert answer.headers["Timing-Allow-Origin"] == "*"
+            assert b'"kind"' in answer.read()  # the emulator's own answer, passed through
+        with urllib.request.urlopen(f"{running.url}/storage/v1/b", timeout=5) as direct:
+            assert direct.headers["Timing-Allow-Origin"] is None  # the app's own calls: direct
+    finally:
+        running.stop()
+    assert emulators(tmp_path / "gcs") == emulators(tmp_path / "gcs", b"browser_proxy") == []

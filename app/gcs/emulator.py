@@ -19,6 +19,7 @@ import platform
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -74,27 +75,45 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class Emulator:
     process: subprocess.Popen
     url: str  # where the server process talks to it
     public_url: str  # where browsers fetch signed URLs from
+    door: subprocess.Popen | None = None  # browser_proxy.py, when browsers come through it
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.door is not None:
+            _stop(self.door)
+        _stop(self.process)
 
 
-def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 15) -> None:
+def _spawn(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        preexec_fn=die_with_parent if platform.system() == "Linux" else None,
+    )
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen, timeout: float = 15, what: str = "fake-gcs-server"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise EmulatorError(f"fake-gcs-server exited with code {process.returncode}")
+            raise EmulatorError(f"{what} exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/storage/v1/b", timeout=1):
                 pass
@@ -103,10 +122,10 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 15) -
             continue
         if process.poll() is None:  # the answer came from our process, not a squatter's
             return
-    raise EmulatorError(f"fake-gcs-server did not answer at {url} within {timeout:.0f} s")
+    raise EmulatorError(f"{what} did not answer at {url} within {timeout:.0f} s")
 
 
-def _check_port(port: int) -> None:
+def _check_port(port: int, name: str = "GCS_EMULATOR_PORT") -> None:
     """A port named in the settings must be free: otherwise the emulator would exit, and another
     program answering there (another app's emulator, say) would be taken for ours."""
     with socket.socket() as s:
@@ -116,7 +135,7 @@ def _check_port(port: int) -> None:
             s.bind(("127.0.0.1", port))
         except OSError as error:
             raise EmulatorError(
-                f"GCS_EMULATOR_PORT={port} is already in use ({error.strerror}): choose another "
+                f"{name}={port} is already in use ({error.strerror}): choose another "
                 "port, or leave it unset to pick a free one"
             ) from None
 
@@ -134,34 +153,47 @@ def _check_data_dir(data_dir: str) -> Path:
     return path.resolve()
 
 
-def start(data_dir: str, port: int = 0, public_url: str = "") -> Emulator:
-    """Start fake-gcs-server on loopback, keeping objects in data_dir (they survive restarts)."""
+def start(
+    data_dir: str, port: int = 0, public_url: str = "", browser_port: int | None = None
+) -> Emulator:
+    """Start fake-gcs-server on loopback, keeping objects in data_dir (they survive restarts).
+
+    With `browser_port` (0: any free port), browsers reach it through browser_proxy.py on that
+    port, which lets the payload meter see image sizes; without, they reach it directly."""
     if port:
-        _check_port(port)
+        _check_port(port, "port")
+    if browser_port:
+        _check_port(browser_port)
     port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
-    public_url = public_url or url
+    door_url = ""
+    if browser_port is not None:
+        door_url = f"http://127.0.0.1:{browser_port or _free_port()}"
+    public_url = public_url or door_url or url
     data_path = _check_data_dir(data_dir)
-    command = [
-        str(binary_path()),
-        *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
-        *("-backend", "filesystem", "-filesystem-root", str(data_path)),
-        # Signed URLs are served only when the browser's Host matches the public host.
-        *("-public-host", urlsplit(public_url).netloc, "-external-url", public_url),
-        *("-log-level", "warn"),
-    ]
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        preexec_fn=die_with_parent if platform.system() == "Linux" else None,
+    process = _spawn(
+        [
+            str(binary_path()),
+            *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
+            *("-backend", "filesystem", "-filesystem-root", str(data_path)),
+            # Signed URLs are served only when the browser's Host matches the public host.
+            *("-public-host", urlsplit(public_url).netloc, "-external-url", public_url),
+            *("-log-level", "warn"),
+        ]
     )
+    emulator = Emulator(process, url, public_url)
     try:
         wait_until_ready(url, process)
+        if door_url:
+            door = Path(__file__).with_name("browser_proxy.py")
+            port_arg = str(urlsplit(door_url).port)
+            # The data folder rides along only so that `ps` shows which emulator this door is for.
+            emulator.door = _spawn([sys.executable, str(door), port_arg, url, str(data_path)])
+            wait_until_ready(door_url, emulator.door, what="the emulator's browser proxy")
     except EmulatorError:
-        Emulator(process, url, public_url).stop()
+        emulator.stop()
         raise
-    return Emulator(process, url, public_url)
+    return emulator
 
 
 _owned: Emulator | None = None
@@ -185,7 +217,9 @@ def start_for_app() -> Emulator | None:
         return None  # already tried in this process tree (gunicorn's master) and failed
     try:
         emulator = start(
-            settings.emulator_data_dir, settings.emulator_port, settings.emulator_public_url
+            settings.emulator_data_dir,
+            public_url=settings.emulator_public_url,
+            browser_port=settings.emulator_port,
         )
     except EmulatorError as error:
         os.environ[START_ERROR] = f"The embedded GCS emulator could not start: {error}."

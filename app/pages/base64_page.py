@@ -26,5 +26,5 @@ def base64_page() -> None:
         layout.explanation(
             EXPLANATION, Base64GalleryState, as_data_urls, StateStore.add, StateStore.shown
         )
-        layout.measured("/base64")
+        layout.costs("/base64")
         gallery(STORE)

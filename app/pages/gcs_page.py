@@ -58,6 +58,6 @@ def gcs_page() -> None:
         layout.explanation(
             EXPLANATION, GcsGalleryState, GcsStore.add, GcsStore.cards, UrlSigner.url
         )
-        layout.measured("/gcs")
+        layout.costs("/gcs")
         where_it_lives()
         gallery(STORE)

@@ -1,4 +1,5 @@
-"""/: what the three patterns are, and where to see each."""
+"""/: the three patterns side by side: where the bytes live, what each click costs (as measured in
+this browser and as the benchmark recorded it), and how to choose."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from functools import partial
 import mesop as me
 
 import layout
+from gallery.processing import human_bytes
+from meter.meter import payload_comparison
 
 INTRO = """
 Mesop keeps your app's state **in the browser** and sends it to the server with every click.
@@ -21,23 +24,78 @@ PATTERNS = [
         "Base64 in state",
         "Images as data URLs inside an `@me.stateclass`. Simplest to write; the whole gallery "
         "goes up with every click.",
-        "The whole state, up on every click",
+        "In Mesop state: in the browser, sent with every click",
     ),
     (
         "/memory",
         "Server memory",
         "Images stay in the server process; state holds only a small id. Light clicks, but it "
         "needs session affinity and dies with the process.",
-        "A few hundred bytes",
+        "In the server process's memory",
     ),
     (
         "/gcs",
         "Cloud Storage + signed URLs",
         "Images live in a bucket; the browser fetches them directly by signed URL. Light clicks, "
         "durable, any replica can answer.",
-        "A few hundred bytes; images bypass Mesop",
+        "In a bucket; the browser fetches them itself",
     ),
 ]
+
+GUIDE = """
+| | Base64 in state | Server memory | Cloud Storage + signed URLs |
+| --- | --- | --- | --- |
+| **Payload per click** | the whole state, up, every click | a few hundred bytes | a few hundred bytes; images bypass Mesop |
+| **Replicas and workers** | any (state is in the browser) | needs session affinity; a restart loses galleries | any |
+| **Durability** | until the tab closes | until evicted, expired or restarted | until deleted (a lifecycle rule) |
+| **Complexity** | a list in a state class | a bounded cache with eviction | a bucket, signing, credentials |
+| **Choose it when** | data is small (well under 1 MB in all) | one process, or affinity, and data you can lose | data is large, or must survive, or many replicas serve |
+"""  # noqa: E501 (a table reads better unwrapped)
+
+BAR_COLORS = {"up": "#d93025", "down": "#1a73e8", "media": "#188038"}
+
+
+def _bar(label: str, value: int, largest: int, color: str) -> None:
+    with me.box(style=me.Style(display="flex", align_items="center", gap=8)):
+        me.text(label, style=me.Style(width=64, color="#5f6368", font_size=14))
+        me.text(
+            human_bytes(value),
+            style=me.Style(width=96, text_align="right", font_weight="bold", color=color),
+        )
+        with me.box(style=me.Style(flex_grow=1, background="#e8eaed", height=10, border_radius=5)):
+            share = 100 * value / largest if largest else 0
+            me.box(
+                style=me.Style(
+                    width=f"{max(share, 0.5 if value else 0):.2f}%",
+                    height=10,
+                    border_radius=5,
+                    background=color,
+                )
+            )
+
+
+def recorded_bars() -> None:
+    """The benchmark's select click at its largest gallery, one bar per direction and pattern,
+    all on one scale, so the difference in size is seen before it is read."""
+    rows = {}
+    for path, *_ in PATTERNS:
+        by_size = layout.bench_rows(path)
+        if by_size:
+            rows[path] = max(by_size, key=lambda r: r["images"])
+    if not rows:
+        me.text("No benchmark results yet: run `python -m bench.payload`.")
+        return
+    largest = max(r[f"select_{d}"] for r in rows.values() for d in ("up", "down", "media"))
+    for path, title, *_ in PATTERNS:
+        if path not in rows:
+            continue
+        row = rows[path]
+        me.text(
+            f"{title}: one select click with {row['images']} images in the gallery",
+            style=me.Style(font_weight="bold", margin=me.Margin(top=12, bottom=4)),
+        )
+        for direction, label in (("up", "▲ up"), ("down", "▼ down"), ("media", "▣ images")):
+            _bar(label, row[f"select_{direction}"], largest, BAR_COLORS[direction])
 
 
 @me.page(path="/", title="Mesop performance patterns")
@@ -52,7 +110,7 @@ def home_page() -> None:
                 margin=me.Margin(top=16),
             )
         ):
-            for path, title, summary, per_click in PATTERNS:
+            for path, title, summary, where in PATTERNS:
                 with me.box(
                     style=me.Style(
                         border=me.Border.all(
@@ -69,4 +127,30 @@ def home_page() -> None:
                         color="primary",
                     )
                     me.markdown(summary)
-                    me.text(f"Per click: {per_click}", style=me.Style(color="#555", font_size=14))
+                    me.text(f"Where the bytes live: {where}", style=me.Style(font_size=14))
+
+        with me.box(
+            style=me.Style(
+                display="grid",
+                grid_template_columns="repeat(auto-fit, minmax(420px, 1fr))",
+                gap=32,
+                margin=me.Margin(top=24),
+            )
+        ):
+            with me.box():
+                me.text("Measured in this browser", type="headline-6")
+                me.text(
+                    "The last select click on each page, as its payload meter counted it.",
+                    style=me.Style(color="#5f6368", margin=me.Margin(bottom=8)),
+                )
+                payload_comparison([{"path": path, "label": title} for path, title, *_ in PATTERNS])
+            with me.box():
+                me.text("Recorded by the benchmark", type="headline-6")
+                me.text(
+                    "Chromium against gunicorn on the benchmark machine (docs/performance.md).",
+                    style=me.Style(color="#5f6368", margin=me.Margin(bottom=8)),
+                )
+                recorded_bars()
+
+        me.text("Choosing a pattern", type="headline-6", style=me.Style(margin=me.Margin(top=24)))
+        me.markdown(GUIDE)

@@ -56,6 +56,6 @@ def memory_page() -> None:
             MemoryStore._images,
             GalleryMemory.lookup,
         )
-        layout.measured("/memory")
+        layout.costs("/memory")
         memory_figures(memory())
         gallery(STORE)

@@ -1,0 +1,419 @@
+/**
+ * The payload meter: what this page moves over the wire, measured by the browser itself.
+ *
+ * Why in the browser: the server cannot see what the browser re-uses from its cache, and
+ * DevTools shows bytes but not on the page, per click, or side by side. Two plain custom elements
+ * (no framework, no CDN), loaded by Mesop as web components:
+ *   <payload-meter page="/gcs">  on every gallery page: the last interaction and this visit;
+ *   <payload-comparison>        on the overview: the figures last measured on each page.
+ *
+ * How it measures, without disturbing what it measures (no request of its own, nothing in Mesop
+ * state):
+ *   - /__ui__: Mesop's client sends each event with XMLHttpRequest. The meter wraps the browser's
+ *     XMLHttpRequest.prototype.open/send (as real-user-monitoring scripts do; Mesop itself is not
+ *     touched) to count the request body it sends and the response bytes it receives
+ *     (ProgressEvent.loaded, which stays right when Mesop aborts the stream after its end marker).
+ *   - images fetched outside /__ui__ (from the bucket): Resource Timing. A cache hit costs 0
+ *     (transferSize 0). Cross-origin sizes are visible only when the response carries
+ *     Timing-Allow-Origin; where it does not (real Cloud Storage), the meter counts those images
+ *     as "size hidden" rather than guessing.
+ * Figures are kept per page in sessionStorage, so the overview can put the pages side by side.
+ */
+
+const STORE_PREFIX = "payload-meter:";
+const PATTERN_PAGES = ["/base64", "/memory", "/gcs"];
+const STATE_WARNING_BYTES = 1024 * 1024;
+
+function human(bytes) {
+  // Same units as the server's human_bytes (gallery/processing.py): 1 KB = 1024 bytes.
+  if (bytes < 1024) return `${Math.round(bytes)} bytes`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function emptyFigures(label) {
+  return {label, up: 0, down: 0, media: 0, uiRequests: 0, mediaRequests: 0, hiddenMedia: 0, ms: 0};
+}
+
+function isUi(url) {
+  try {
+    return new URL(url, location.href).pathname.endsWith("/__ui__");
+  } catch {
+    return false;
+  }
+}
+
+/** One per page load, shared by every meter element (Mesop may re-create them on navigation). */
+class Recorder {
+  constructor() {
+    this.listeners = new Set();
+    this.visitPath = null;
+    this.nextLabel = null;
+    this.current = null; // the /__ui__ interaction that media is attributed to
+    this.urls = new WeakMap();
+    this.startPageLoad();
+    this.hookXhr();
+    this.observeImages();
+    this.watchClicks();
+  }
+
+  load(path) {
+    try {
+      return JSON.parse(sessionStorage.getItem(STORE_PREFIX + path) || "null");
+    } catch {
+      return null;
+    }
+  }
+
+  save(record) {
+    try {
+      sessionStorage.setItem(STORE_PREFIX + record.path, JSON.stringify(record));
+    } catch {
+      // Storage full or disabled: the meter still shows the figures, it only cannot keep them.
+    }
+    for (const listener of this.listeners) listener(record.path);
+  }
+
+  /** The record of the current visit to `path`; arriving at another page starts a new visit. */
+  visit(path) {
+    if (this.visitPath !== path || !this.record) {
+      this.visitPath = path;
+      this.record = {
+        path,
+        started: new Date().toISOString(),
+        last: null,
+        select: (this.load(path) || {}).select || null, // the last one measured here, until a new one
+        total: emptyFigures("this visit"),
+        stateBytes: 0,
+      };
+    }
+    return this.record;
+  }
+
+  /** The meter's script arrives after the page's first /__ui__ request: its reply is counted
+   * from Resource Timing (same origin), its small request body cannot be. */
+  startPageLoad() {
+    const load = {...emptyFigures("page load"), done: true, t0: 0};
+    for (const entry of performance.getEntriesByType("resource")) {
+      if (isUi(entry.name)) {
+        load.down += entry.encodedBodySize;
+        load.uiRequests += 1;
+      }
+    }
+    this.current = load;
+    this.attribute(load, location.pathname);
+  }
+
+  attribute(interaction, path) {
+    const record = this.visit(path);
+    // Not enumerable: the record is saved as JSON, and it holds the interaction.
+    Object.defineProperty(interaction, "record", {value: record, writable: true});
+    record.last = interaction;
+    if (interaction.label.startsWith("select")) record.select = interaction;
+    for (const key of ["up", "down", "media", "uiRequests", "mediaRequests", "hiddenMedia"]) {
+      record.total[key] += interaction[key];
+    }
+    if (interaction.up) record.stateBytes = interaction.stateBytes;
+    this.save(record);
+  }
+
+  hookXhr() {
+    const recorder = this;
+    const open = XMLHttpRequest.prototype.open;
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+      recorder.urls.set(this, String(url));
+      return open.call(this, method, url, ...rest);
+    };
+    XMLHttpRequest.prototype.send = function (body) {
+      if (isUi(recorder.urls.get(this) || "")) recorder.track(this, body);
+      return send.call(this, body);
+    };
+  }
+
+  track(xhr, body) {
+    // Mesop sends base64url text (ASCII): characters are bytes. The state travels inside it as
+    // protobuf, so the decoded size is what Mesop serialized for this click.
+    const up = typeof body === "string" ? body.length : body ? body.size || body.byteLength : 0;
+    const interaction = {
+      ...emptyFigures(this.nextLabel || "request"),
+      up,
+      uiRequests: 1,
+      stateBytes: Math.floor((up * 3) / 4),
+      t0: performance.now(),
+      done: false,
+    };
+    this.nextLabel = null;
+    this.current = interaction;
+    let received = 0;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      interaction.down = received;
+      interaction.ms = performance.now() - interaction.t0;
+      interaction.done = true;
+      // A navigation's reply renders the next page: its cost is the cost of opening that page.
+      this.attribute(interaction, location.pathname);
+    };
+    // Mesop aborts the request from its own progress listener as soon as it reads the stream's
+    // end marker. Chromium then delivers no abort or loadend event to other listeners, and
+    // resets responseText; the progress event itself still arrives, with the final byte count.
+    xhr.addEventListener("progress", (event) => {
+      received = Math.max(received, event.loaded);
+      if (xhr.readyState !== XMLHttpRequest.LOADING) finish();
+    });
+    xhr.addEventListener("loadend", (event) => {
+      received = Math.max(received, event.loaded);
+      setTimeout(finish); // after the last progress event, if one is still being dispatched
+    });
+  }
+
+  observeImages() {
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) this.onResource(entry);
+    });
+    observer.observe({type: "resource", buffered: true});
+  }
+
+  onResource(entry) {
+    if (isUi(entry.name) || !["img", "image", "css"].includes(entry.initiatorType)) return;
+    const hidden =
+      entry.transferSize === 0 && entry.encodedBodySize === 0 && entry.decodedBodySize === 0;
+    const bytes = entry.transferSize > 0 ? entry.encodedBodySize : 0; // 0: from the cache
+    const interaction = this.current;
+    interaction.media += bytes;
+    interaction.mediaRequests += bytes > 0 || hidden ? 1 : 0;
+    interaction.hiddenMedia += hidden ? 1 : 0;
+    if (interaction.record) {
+      // Already attributed (the reply has ended): add to the visit as well.
+      const total = interaction.record.total;
+      total.media += bytes;
+      total.mediaRequests += bytes > 0 || hidden ? 1 : 0;
+      total.hiddenMedia += hidden ? 1 : 0;
+      this.save(interaction.record);
+    }
+  }
+
+  /** Names the next interaction after what the user clicked, so the meter can say what it was. */
+  watchClicks() {
+    document.addEventListener(
+      "click",
+      (event) => {
+        const path = event.composedPath ? event.composedPath() : [event.target];
+        const image = path.find((el) => el.tagName === "IMG");
+        const button = path.find((el) => el.tagName === "BUTTON");
+        if (image && (image.alt || "").startsWith("Thumbnail")) {
+          this.nextLabel = `select ${image.alt.replace(/^Thumbnail:?\s*/, "")}`;
+        } else if (button) {
+          this.nextLabel = button.textContent.trim().replace(/\s+/g, " ").slice(0, 40);
+        }
+      },
+      true,
+    );
+    document.addEventListener(
+      "change",
+      (event) => {
+        const input = event.target;
+        if (input && input.type === "file" && input.files) {
+          const n = input.files.length;
+          this.nextLabel = `upload of ${n} file${n === 1 ? "" : "s"}`;
+        }
+      },
+      true,
+    );
+  }
+
+  /** Figures for `path`: this visit's if it is the page being measured, else the stored ones. */
+  figures(path) {
+    return this.visitPath === path && this.record ? this.record : this.load(path);
+  }
+}
+
+const recorder = (window.__payloadMeter ||= new Recorder());
+
+/* ---------- drawing (DOM calls only: Mesop's CSP requires Trusted Types for HTML) ---------- */
+
+function el(tag, style = {}, text = "") {
+  const node = document.createElement(tag);
+  Object.assign(node.style, style);
+  if (text) node.textContent = text;
+  return node;
+}
+
+const COLORS = {up: "#d93025", down: "#1a73e8", media: "#188038"};
+const NAMES = {up: "▲ up", down: "▼ down", media: "▣ images"};
+
+function bar(value, max, color) {
+  const track = el("div", {background: "#e8eaed", height: "10px", borderRadius: "5px", flex: "1"});
+  const width = max > 0 ? Math.max(value > 0 ? 1 : 0, (100 * value) / max) : 0;
+  track.append(el("div", {background: color, height: "10px", borderRadius: "5px", width: `${width}%`}));
+  return track;
+}
+
+function figureRows(figures, max) {
+  const rows = el("div", {display: "grid", gap: "6px"});
+  for (const key of ["up", "down", "media"]) {
+    const row = el("div", {display: "flex", alignItems: "center", gap: "10px"});
+    row.append(
+      el("span", {width: "78px", color: "#5f6368", fontSize: "14px"}, NAMES[key]),
+      el("span", {width: "104px", fontSize: "22px", fontWeight: "bold", color: COLORS[key],
+                  textAlign: "right", fontVariantNumeric: "tabular-nums"}, human(figures[key])),
+      bar(figures[key], max, COLORS[key]),
+    );
+    rows.append(row);
+  }
+  return rows;
+}
+
+function requestsLine(figures) {
+  const parts = [`${figures.uiRequests} /__ui__ request${figures.uiRequests === 1 ? "" : "s"}`];
+  parts.push(`${figures.mediaRequests} image${figures.mediaRequests === 1 ? "" : "s"} fetched`);
+  if (figures.hiddenMedia) parts.push(`${figures.hiddenMedia} of unknown size (cross-origin)`);
+  if (figures.ms) parts.push(`${Math.round(figures.ms)} ms round trip`);
+  return parts.join(" · ");
+}
+
+class PayloadMeter extends HTMLElement {
+  static get observedAttributes() {
+    return ["page"];
+  }
+
+  constructor() {
+    super();
+    this.redraw = (path) => path === this.path && this.render();
+  }
+
+  get path() {
+    return this.page || this.getAttribute("page") || location.pathname;
+  }
+
+  connectedCallback() {
+    recorder.listeners.add(this.redraw);
+    this.render();
+  }
+
+  disconnectedCallback() {
+    recorder.listeners.delete(this.redraw);
+  }
+
+  attributeChangedCallback() {
+    this.render();
+  }
+
+  set page(value) {
+    this._page = value;
+    this.render();
+  }
+
+  get page() {
+    return this._page;
+  }
+
+  render() {
+    const record = recorder.figures(this.path);
+    if (!record || !record.last) return;
+    const last = record.last;
+    const total = record.total;
+    // The testability contract (DESIGN.md): integer bytes, last completed interaction and visit.
+    this.dataset.meterUp = String(last.up);
+    this.dataset.meterDown = String(last.down);
+    this.dataset.meterMedia = String(last.media);
+    this.dataset.meterTotalUp = String(total.up);
+    this.dataset.meterTotalDown = String(total.down);
+    this.dataset.meterTotalMedia = String(total.media);
+    this.dataset.meterRequests = String(total.uiRequests);
+    this.dataset.meterState = String(record.stateBytes);
+
+    const max = Math.max(last.up, last.down, last.media, total.up, total.down, total.media);
+    const box = el("div", {border: "1px solid #dadce0", borderRadius: "12px", padding: "16px",
+                           margin: "8px 0 16px", background: "#fff", fontFamily: "inherit"});
+    box.append(el("div", {fontWeight: "bold", fontSize: "16px", marginBottom: "8px"},
+                  "Payload meter · measured by this browser"));
+    const columns = el("div", {display: "grid", gap: "16px 32px",
+                               gridTemplateColumns: "repeat(auto-fit, minmax(340px, 1fr))"});
+    for (const [title, figures] of [[`Last: ${last.label}`, last], ["This visit", total]]) {
+      const column = el("div");
+      column.append(el("div", {fontSize: "15px", marginBottom: "6px", color: "#202124"}, title));
+      column.append(figureRows(figures, max));
+      column.append(el("div", {fontSize: "13px", color: "#5f6368", marginTop: "6px"},
+                       requestsLine(figures)));
+      columns.append(column);
+    }
+    box.append(columns);
+    const state = el("div", {marginTop: "10px", fontSize: "15px"},
+                     `State sent up with the last click: ${human(record.stateBytes)}`);
+    box.append(state);
+    if (record.stateBytes > STATE_WARNING_BYTES) {
+      const warning = el("div", {background: "#fce8e6", color: "#a50e0e", borderRadius: "8px",
+                                 padding: "10px 12px", marginTop: "8px", fontSize: "15px"});
+      warning.setAttribute("role", "alert");
+      warning.textContent =
+        `Warning: this page's state is over 1 MB (${human(record.stateBytes)}), and Mesop ` +
+        "sends all of it with every click. Keep large data out of state: in server memory " +
+        "(see Server memory) or in a bucket with signed URLs (see Cloud Storage).";
+      box.append(warning);
+    }
+    this.replaceChildren(box);
+  }
+}
+
+/** The overview's side-by-side table: the select click and the visit, per pattern page. */
+class PayloadComparison extends HTMLElement {
+  connectedCallback() {
+    this.render();
+  }
+
+  set pages(value) {
+    this._pages = value;
+    this.render();
+  }
+
+  get pages() {
+    return this._pages || PATTERN_PAGES.map((path) => ({path, label: path}));
+  }
+
+  render() {
+    const rows = this.pages.map(({path, label}) => ({path, label, record: recorder.figures(path)}));
+    const measured = rows.filter((row) => row.record && row.record.last);
+    this.dataset.comparedPages = String(measured.length);
+    const box = el("div", {display: "grid", gap: "14px"});
+    if (!measured.length) {
+      box.append(el("div", {color: "#5f6368"},
+        "Nothing measured in this browser yet: open a pattern's page, add the samples and click " +
+        "a thumbnail; its figures appear here."));
+      this.replaceChildren(box);
+      return;
+    }
+    const max = Math.max(...measured.flatMap(({record}) => {
+      const click = record.select || record.last;
+      return [click.up, click.down, click.media];
+    }));
+    for (const {path, label, record} of rows) {
+      const row = el("div", {border: "1px solid #dadce0", borderRadius: "12px", padding: "12px 16px"});
+      row.dataset.comparePath = path;
+      row.append(el("div", {fontWeight: "bold", fontSize: "16px", marginBottom: "6px"}, label));
+      if (!record || !record.last) {
+        row.append(el("div", {color: "#5f6368"}, "not visited in this browser yet"));
+      } else {
+        const click = record.select || record.last;
+        row.dataset.compareUp = String(click.up);
+        row.dataset.compareDown = String(click.down);
+        row.dataset.compareMedia = String(click.media);
+        row.append(el("div", {fontSize: "14px", color: "#5f6368", marginBottom: "4px"},
+                      record.select ? `a select click (${click.label.replace(/^select /, "")})`
+                                    : `last interaction: ${click.label}`));
+        row.append(figureRows(click, max));
+        row.append(el("div", {fontSize: "13px", color: "#5f6368", marginTop: "6px"},
+          `visit: ▲ ${human(record.total.up)} · ▼ ${human(record.total.down)} · ` +
+          `▣ ${human(record.total.media)} · state ${human(record.stateBytes)}`));
+      }
+      box.append(row);
+    }
+    this.replaceChildren(box);
+  }
+}
+
+customElements.get("payload-meter") || customElements.define("payload-meter", PayloadMeter);
+customElements.get("payload-comparison") ||
+  customElements.define("payload-comparison", PayloadComparison);
