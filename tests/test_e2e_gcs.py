@@ -27,17 +27,19 @@ class MediaLog:
     """Image requests the browser makes outside /__ui__, with the bytes it actually received."""
 
     def __init__(self, page: Page) -> None:
-        self.requests: list[tuple[str, int]] = []
+        self.requests: list[Request] = []
         page.on("requestfinished", self._finished)
 
     def _finished(self, request: Request) -> None:
+        # Only note it: a blocking Playwright call inside an event handler can stall the
+        # event loop on a loaded machine (seen once as a hung test). Sizes are read in take().
         if "/__ui__" not in request.url and request.resource_type == "image":
-            # A cache hit reports no body (Chromium may report a negative size for it).
-            self.requests.append((request.url, max(0, request.sizes()["responseBodySize"])))
+            self.requests.append(request)
 
     def take(self) -> list[tuple[str, int]]:
         taken, self.requests = self.requests, []
-        return taken
+        # A cache hit reports no body (Chromium may report a negative size for it).
+        return [(r.url, max(0, r.sizes()["responseBodySize"])) for r in taken]
 
 
 def test_gallery_survives_reload_and_server_restart(page: Page, tmp_path: Path) -> None:

@@ -9,10 +9,11 @@
  *
  * How it measures, without disturbing what it measures (no request of its own, nothing in Mesop
  * state):
- *   - /__ui__: Mesop's client sends each event with XMLHttpRequest. The meter wraps the browser's
- *     XMLHttpRequest.prototype.open/send (as real-user-monitoring scripts do; Mesop itself is not
- *     touched) to count the request body it sends and the response bytes it receives
- *     (ProgressEvent.loaded, which stays right when Mesop aborts the stream after its end marker).
+ *   - /__ui__: Mesop's client sends each event with XMLHttpRequest (or, with
+ *     MESOP_WEBSOCKETS_ENABLED, as a WebSocket frame). The meter wraps the browser's
+ *     XMLHttpRequest.prototype.open/send and WebSocket.prototype.send (as real-user-monitoring
+ *     scripts do; Mesop itself is not touched) to count the request body it sends and the
+ *     response bytes it receives (ProgressEvent.loaded, or the frames up to the end marker).
  *   - images fetched outside /__ui__ (from the bucket): Resource Timing. A cache hit costs 0
  *     (transferSize 0). Cross-origin sizes are visible only when the response carries
  *     Timing-Allow-Origin; where it does not (real Cloud Storage), the meter counts those images
@@ -53,6 +54,7 @@ class Recorder {
     this.urls = new WeakMap();
     this.startPageLoad();
     this.hookXhr();
+    this.hookWebSocket();
     this.observeImages();
     this.watchClicks();
   }
@@ -131,7 +133,8 @@ class Recorder {
     };
   }
 
-  track(xhr, body) {
+  /** A new /__ui__ interaction: media that arrives from now on is attributed to it. */
+  begin(body) {
     // Mesop sends base64url text (ASCII): characters are bytes. The state travels inside it as
     // protobuf, so the decoded size is what Mesop serialized for this click.
     const up = typeof body === "string" ? body.length : body ? body.size || body.byteLength : 0;
@@ -145,28 +148,54 @@ class Recorder {
     };
     this.nextLabel = null;
     this.current = interaction;
-    let received = 0;
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      interaction.down = received;
-      interaction.ms = performance.now() - interaction.t0;
-      interaction.done = true;
-      // A navigation's reply renders the next page: its cost is the cost of opening that page.
-      this.attribute(interaction, location.pathname);
-    };
+    return interaction;
+  }
+
+  finish(interaction) {
+    if (interaction.done) return;
+    interaction.ms = performance.now() - interaction.t0;
+    interaction.done = true;
+    // A navigation's reply renders the next page: its cost is the cost of opening that page.
+    this.attribute(interaction, location.pathname);
+  }
+
+  track(xhr, body) {
+    const interaction = this.begin(body);
     // Mesop aborts the request from its own progress listener as soon as it reads the stream's
     // end marker. Chromium then delivers no abort or loadend event to other listeners, and
     // resets responseText; the progress event itself still arrives, with the final byte count.
     xhr.addEventListener("progress", (event) => {
-      received = Math.max(received, event.loaded);
-      if (xhr.readyState !== XMLHttpRequest.LOADING) finish();
+      interaction.down = Math.max(interaction.down, event.loaded);
+      if (xhr.readyState !== XMLHttpRequest.LOADING) this.finish(interaction);
     });
     xhr.addEventListener("loadend", (event) => {
-      received = Math.max(received, event.loaded);
-      setTimeout(finish); // after the last progress event, if one is still being dispatched
+      interaction.down = Math.max(interaction.down, event.loaded);
+      setTimeout(() => this.finish(interaction)); // after a progress event still being dispatched
     });
+  }
+
+  /** With MESOP_WEBSOCKETS_ENABLED, events and replies travel as frames on one socket. */
+  hookWebSocket() {
+    const recorder = this;
+    const send = WebSocket.prototype.send;
+    const watched = new WeakSet();
+    WebSocket.prototype.send = function (data) {
+      if (isUi(this.url)) {
+        if (!watched.has(this)) {
+          watched.add(this);
+          this.addEventListener("message", (event) => recorder.onFrame(event.data));
+        }
+        recorder.socketInteraction = recorder.begin(data);
+      }
+      return send.call(this, data);
+    };
+  }
+
+  onFrame(data) {
+    const interaction = this.socketInteraction;
+    if (!interaction || interaction.done || typeof data !== "string") return;
+    interaction.down += data.length;
+    if (data.slice(6).trimEnd() === "<stream_end>") this.finish(interaction); // "data: <stream_end>"
   }
 
   observeImages() {
@@ -267,10 +296,10 @@ function figureRows(figures, max) {
 }
 
 function requestsLine(figures) {
-  const parts = [`${figures.uiRequests} /__ui__ request${figures.uiRequests === 1 ? "" : "s"}`];
-  parts.push(`${figures.mediaRequests} image${figures.mediaRequests === 1 ? "" : "s"} fetched`);
-  if (figures.hiddenMedia) parts.push(`${figures.hiddenMedia} of unknown size (cross-origin)`);
-  if (figures.ms) parts.push(`${Math.round(figures.ms)} ms round trip`);
+  // "label: count", never "N images": the page's own texts (and tests) say "12 images".
+  const parts = [`/__ui__ requests: ${figures.uiRequests}`, `images fetched: ${figures.mediaRequests}`];
+  if (figures.hiddenMedia) parts.push(`of unknown size (cross-origin): ${figures.hiddenMedia}`);
+  if (figures.ms) parts.push(`round trip: ${Math.round(figures.ms)} ms`);
   return parts.join(" · ");
 }
 
