@@ -40,8 +40,8 @@ def clean_name(raw: str | None) -> str:
     clutter the page, and GCS caps an object's metadata at 8 KB.
     """
     name = re.split(r"[/\\]", raw or "")[-1]
+    name = " ".join(name.split())  # tabs and line breaks become one space
     name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
-    name = " ".join(name.split())
     if len(name) > MAX_NAME_CHARS:
         stem, dot, ext = name.rpartition(".")
         ext = dot + ext if stem and len(ext) <= 10 else ""
