@@ -67,7 +67,7 @@ class StateStore:
     def add(self, image: ProcessedImage) -> str:
         """Refuse an image that would make every click bigger than the server accepts: three
         quarters of GALLERY_MAX_REQUEST_BYTES, the rest kept for an upload's files. Without this
-        cap a gallery could grow until every click, Clear included, is refused."""
+        cap a gallery could grow until every click, Clear included, is turned away."""
         images = me.state(Base64GalleryState).images
         record = StateImage(**as_data_urls(image))
         held = sum(len(i.thumb_url) + len(i.display_url) for i in [*images, record])
