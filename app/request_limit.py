@@ -50,7 +50,7 @@ def mesop_error_event(message: str) -> bytes:
     return f"data: {encoded}\n\ndata: <stream_end>\n\n".encode()
 
 
-def discard(stream: Any, length: int, chunk: int = 1 << 20) -> None:
+def discard(stream: Any, length: int, chunk: int = 1 << 18) -> None:
     """Read `length` bytes a chunk at a time, keeping none; stop early if the client hangs up."""
     while length > 0:
         data = stream.read(min(chunk, length))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -147,9 +148,11 @@ def test_an_oversized_request_is_refused_without_holding_it_in_memory(limited: S
     worker = worker_of(limited)
     before = peak_rss(worker)
     size = 200 * MB
+    started = time.monotonic()
     status, body = post_ui(limited, size, (b"\0" * MB for _ in range(size // MB)))
+    seconds = time.monotonic() - started
     grown = peak_rss(worker) - before
-    print(f"\n200 MB request refused; the worker's peak RSS grew {grown / MB:.1f} MB")
+    print(f"\n200 MB request refused in {seconds:.1f} s; worker peak RSS +{grown / MB:.1f} MB")
     assert status == 200
     events = re.findall(rb"^data: (.+)$", body, flags=re.MULTILINE)
     assert events[-1] == b"<stream_end>"

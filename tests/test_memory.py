@@ -119,8 +119,8 @@ def test_concurrent_adds_keep_the_accounting_right() -> None:
     assert galleries == 8 and held == 8 * 50 * 100_000
 
 
-# What the process may hold above the galleries' cap, as a share of it: the bench measures about
-# 7 % at the default 256 MB cap (docs/performance.md).
+# What the process may hold above the galleries' cap, as a share of it: the bench measures 1 to
+# 2 % at the default 256 MB cap (docs/performance.md); the rest is room for the allocator.
 RSS_OVERHEAD = 0.25
 
 
