@@ -44,6 +44,9 @@ class Settings:
 
     max_upload_bytes: int
     max_image_pixels: int
+    max_files_per_upload: int
+    max_gallery_images: int
+    max_request_bytes: int
     display_max_px: int
     thumb_max_px: int
     display_quality: int
@@ -70,6 +73,11 @@ def load() -> Settings:
     return Settings(
         max_upload_bytes=_int("GALLERY_MAX_UPLOAD_BYTES", 15 * 1024 * 1024),
         max_image_pixels=_int("GALLERY_MAX_IMAGE_PIXELS", 40_000_000),
+        max_files_per_upload=_int("GALLERY_MAX_FILES_PER_UPLOAD", 20),
+        max_gallery_images=_int("GALLERY_MAX_IMAGES", 100),
+        # Cloud Run's front end refuses HTTP/1 requests over 32 MiB with a 413 that Mesop's
+        # client does not show; the app's own limit, at the same size, says what happened.
+        max_request_bytes=_int("GALLERY_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024),
         display_max_px=_int("GALLERY_DISPLAY_MAX_PX", 1600, minimum=16),
         thumb_max_px=_int("GALLERY_THUMB_MAX_PX", 320, minimum=16),
         display_quality=_int("GALLERY_DISPLAY_QUALITY", 85, maximum=95),

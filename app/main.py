@@ -9,7 +9,9 @@ import sys
 
 import mesop as me
 
+import request_limit
 import timing
+from config import settings
 from gcs import emulator
 
 # Hot reload: on each save, Mesop's CLI resets its runtime and re-executes this file. Its own
@@ -32,5 +34,6 @@ from pages import base64_page, gcs_page, home, memory_page  # noqa: E402
 PAGE_MODULES = (home, base64_page, memory_page, gcs_page)
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
-# timing.wrap returns it unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks).
-app = timing.wrap(me.create_wsgi_app())
+# request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it;
+# timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks).
+app = timing.wrap(request_limit.wrap(me.create_wsgi_app(), settings.max_request_bytes))

@@ -41,3 +41,9 @@ def wait_until_shown(page: Page, name: str) -> None:
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=selected.element_handle()
     )
+
+
+def expect_messages(page: Page, *texts: str) -> None:
+    """Each text visible on the page (messages: refusals, errors)."""
+    for text in texts:
+        expect(page.get_by_text(text)).to_be_visible()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 
@@ -30,3 +32,48 @@ def truncated_jpeg() -> bytes:
 
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def png16(width: int, height: int, rgb: tuple[int, int, int], alpha: int | None = None) -> bytes:
+    """A 16-bit-per-channel RGB(A) PNG, by hand: Pillow reads these but cannot write them."""
+    colour_type = 2 if alpha is None else 6
+    pixel = struct.pack(">3H", *rgb) + (b"" if alpha is None else struct.pack(">H", alpha))
+    rows = b"".join(b"\0" + pixel * width for _ in range(height))  # filter byte 0 per row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def oriented(fmt: str, orientation: int, width: int = 60, height: int = 30) -> bytes:
+    """A landscape image whose EXIF tag says how to turn it (6 and 8: a quarter turn)."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(Image.new("RGB", (width, height), "red"), fmt, exif=exif.tobytes())
+
+
+def corrupt_exif_jpeg() -> bytes:
+    """A valid JPEG with a garbage EXIF block (as some cameras and editors write)."""
+    data = jpeg(60, 30)
+    garbage = b"Exif\0\0MM\0*\0\0\0\x08" + b"\xff" * 40
+    return data[:2] + b"\xff\xe1" + struct.pack(">H", len(garbage) + 2) + garbage + data[2:]
+
+
+def animated(fmt: str, mode: str, colours: list[object]) -> bytes:
+    frames = [Image.new(mode, (32, 32), colour) for colour in colours]
+    out = io.BytesIO()
+    frames[0].save(out, fmt, save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
+def truncated_png() -> bytes:
+    data = encode(Image.effect_noise((300, 300), 50), "PNG")
+    return data[: len(data) // 2]

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from collections.abc import Callable
 
 import pytest
 from PIL import Image
 
 from config import settings
-from gallery.processing import ImageRejected, human_bytes, process_image
+from gallery.actions import refused_files
+from gallery.processing import MAX_NAME_CHARS, ImageRejected, clean_name, human_bytes, process_image
 from gallery.samples import SAMPLE_FILES, load_sample
-from tests.images import PDF, SVG, encode, jpeg, png, truncated_jpeg
+from tests.images import (
+    PDF,
+    SVG,
+    animated,
+    corrupt_exif_jpeg,
+    encode,
+    jpeg,
+    oriented,
+    png,
+    png16,
+    truncated_jpeg,
+    truncated_png,
+)
 
 
 def decode(data: bytes) -> Image.Image:
@@ -36,39 +50,59 @@ def test_small_images_are_not_upscaled() -> None:
     assert decode(result.thumb_jpeg).size == (200, 100)
 
 
-def test_exif_orientation_is_applied() -> None:
-    # A landscape JPEG tagged "rotate 90° CW" (orientation 6) must come out portrait.
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    tagged = encode(Image.new("RGB", (600, 300), "red"), "JPEG", exif=exif.tobytes())
-    result = process_image("phone.jpg", tagged)
-    assert (result.width, result.height) == (300, 600)
-    assert 0x0112 not in decode(result.display_jpeg).getexif()  # no metadata is carried over
+WHITE = (255, 255, 255)
+CLEAR = (255, 0, 0, 0)  # red, fully transparent: must come out white, not red or black
 
 
-def test_transparency_is_flattened_onto_white() -> None:
-    clear = encode(Image.new("RGBA", (50, 50), (255, 0, 0, 0)), "PNG")
-    pixel = decode(process_image("clear.png", clear).display_jpeg).getpixel((25, 25))
-    assert all(channel > 245 for channel in pixel)
+def solid(mode: str, fmt: str, colour: object, size: tuple[int, int] = (40, 30), **params) -> bytes:
+    return encode(Image.new(mode, size, colour), fmt, **params)
 
 
-@pytest.mark.parametrize(
-    ("mode", "fmt", "value"),
-    [("CMYK", "JPEG", (0, 0, 0, 0)), ("P", "PNG", 3), ("L", "WEBP", 128), ("I;16", "PNG", 65535)],
-)
-def test_other_modes_become_rgb(mode: str, fmt: str, value: object) -> None:
-    result = process_image(f"odd.{fmt.lower()}", encode(Image.new(mode, (40, 30), value), fmt))
-    image = decode(result.display_jpeg)
-    assert image.mode == "RGB" and image.size == (40, 30)
-    if mode == "I;16":  # full-scale 16-bit white must stay white, not clip or wrap
-        assert min(image.getpixel((20, 15))) > 245
+# Valid oddities: each is accepted and becomes an RGB JPEG of the expected size with no EXIF
+# orientation left; where a colour is given, the middle pixel must come out that colour.
+ACCEPTED = [
+    ("photo.jpg", lambda: jpeg(640, 480), (640, 480), None),
+    ("cmyk.jpg", lambda: solid("CMYK", "JPEG", (0, 0, 0, 0)), (40, 30), WHITE),
+    ("grey.jpg", lambda: solid("L", "JPEG", 255), (40, 30), WHITE),
+    ("progressive.jpg", lambda: solid("RGB", "JPEG", "blue", progressive=True), (40, 30), None),
+    ("transparent.png", lambda: solid("RGBA", "PNG", CLEAR), (40, 30), WHITE),
+    ("grey-alpha.png", lambda: solid("LA", "PNG", (0, 0)), (40, 30), WHITE),
+    ("palette.png", lambda: solid("P", "PNG", 3), (40, 30), None),
+    ("palette-clear.png", lambda: solid("P", "PNG", 0, transparency=0), (40, 30), WHITE),
+    ("bilevel.png", lambda: solid("1", "PNG", 1), (40, 30), WHITE),
+    ("grey16.png", lambda: solid("I;16", "PNG", 65535), (40, 30), WHITE),  # not clipped or wrapped
+    ("rgb16.png", lambda: png16(40, 30, (65535, 0, 32768)), (40, 30), (255, 0, 128)),
+    ("rgba16.png", lambda: png16(40, 30, (0, 0, 0), alpha=0), (40, 30), WHITE),
+    ("lossy.webp", lambda: solid("RGB", "WEBP", "lime"), (40, 30), (0, 255, 0)),
+    ("lossless.webp", lambda: solid("L", "WEBP", 128, lossless=True), (40, 30), (128, 128, 128)),
+    ("alpha.webp", lambda: solid("RGBA", "WEBP", CLEAR), (40, 30), WHITE),
+    ("animated.webp", lambda: animated("WEBP", "RGB", ["blue", "red"]), (32, 32), (0, 0, 255)),
+    ("animated.gif", lambda: animated("GIF", "P", [1, 2]), (32, 32), None),
+    ("clear.gif", lambda: solid("P", "GIF", 0, transparency=0), (40, 30), WHITE),
+    ("turned.jpg", lambda: oriented("JPEG", 6), (30, 60), None),
+    ("turned-back.jpg", lambda: oriented("JPEG", 8), (30, 60), None),
+    ("upside-down.jpg", lambda: oriented("JPEG", 3), (60, 30), None),
+    ("turned.webp", lambda: oriented("WEBP", 6), (30, 60), None),
+    ("turned.png", lambda: oriented("PNG", 8), (30, 60), None),
+    ("bad-exif.jpg", corrupt_exif_jpeg, (60, 30), None),  # shown unrotated, not refused
+    ("strip.png", lambda: png(20000, 2), (1600, 1), None),  # extreme aspect: no side of 0 px
+    ("really-a-jpeg.png", lambda: jpeg(64, 48), (64, 48), None),  # the content decides
+]
 
 
-def test_animated_gif_uses_first_frame() -> None:
-    frames = [Image.new("P", (64, 64), i) for i in (1, 2)]
-    out = io.BytesIO()
-    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
-    assert process_image("anim.gif", out.getvalue()).width == 64
+@pytest.mark.parametrize(("name", "make", "size", "colour"), ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_valid_oddities_are_accepted_and_normalized(
+    name: str, make: Callable[[], bytes], size: tuple[int, int], colour: tuple | None
+) -> None:
+    result = process_image(name, make())
+    display, thumb = decode(result.display_jpeg), decode(result.thumb_jpeg)
+    assert display.format == thumb.format == "JPEG"
+    assert display.mode == thumb.mode == "RGB"
+    assert display.size == size == (result.width, result.height)
+    assert 0x0112 not in display.getexif()  # turned once, and no tag left to turn it again
+    if colour is not None:
+        middle = display.getpixel((size[0] // 2, size[1] // 2))
+        assert all(abs(a - b) <= 6 for a, b in zip(middle, colour, strict=True)), middle
 
 
 @pytest.mark.parametrize(
@@ -80,6 +114,11 @@ def test_animated_gif_uses_first_frame() -> None:
         ("paper.pdf", PDF, "PDF documents are not images"),
         ("cut.jpg", truncated_jpeg(), "truncated or corrupt"),
         ("old.bmp", encode(Image.new("RGB", (8, 8)), "BMP"), "BMP images are not supported"),
+        ("scan.tiff", encode(Image.new("RGB", (8, 8)), "TIFF"), "TIFF images are not supported"),
+        ("icon.ico", encode(Image.new("RGB", (16, 16)), "ICO"), "ICO images are not supported"),
+        ("page.jpg", b"<!DOCTYPE html><script>alert(1)</script>", "not a readable image"),
+        ("noise.jpg", b"\xff\xd8\xff" + bytes(range(256)) * 8, "not a readable image"),
+        ("cut.png", truncated_png(), "truncated or corrupt"),
     ],
 )
 def test_unusable_files_are_refused_with_their_name_and_reason(
@@ -124,3 +163,33 @@ def test_pixel_bombs_beyond_pillows_own_limit_are_refused_too() -> None:
     bomb = encode(Image.new("1", (20000, 20000)), "PNG")  # 400 MP: Pillow refuses to open it
     with pytest.raises(ImageRejected, match=r"over 179 megapixels; the limit is 40 megapixels"):
         process_image("bomb.png", bomb)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("beach.jpg", "beach.jpg"),
+        ("<img src=x onerror=alert(1)>.jpg", "<img src=x onerror=alert(1)>.jpg"),  # text, kept
+        ("../../etc/passwd.png", "passwd.png"),
+        ("C:\\Users\\me\\photo.jpg", "photo.jpg"),
+        ("invoice\u202egpj.exe", "invoicegpj.exe"),  # no right-to-left override to hide .exe
+        ("tab\tnew\nline  .jpg", "tab new line .jpg"),
+        ("日本の写真.png", "日本の写真.png"),
+        ("\x00\x1f", "unnamed file"),
+        ("", "unnamed file"),
+        (None, "unnamed file"),
+        ("n" * 300 + ".jpeg", "n" * 114 + "….jpeg"),  # the extension survives shortening
+        ("n" * 300, "n" * 119 + "…"),
+    ],
+)
+def test_file_names_are_cleaned_for_display(raw: str | None, shown: str) -> None:
+    assert clean_name(raw) == shown
+    assert len(clean_name(raw)) <= MAX_NAME_CHARS
+
+
+def test_many_refused_files_make_one_line_that_names_them() -> None:
+    assert refused_files(["a.jpg"], "too big") == "Refused a.jpg: too big"
+    names = [f"f{n}.jpg" for n in range(25)]
+    line = refused_files(names, "over the limit")
+    assert line.startswith("Refused 25 files (f0.jpg, f1.jpg, ")
+    assert "f9.jpg and 15 more): over the limit" in line and "f10.jpg" not in line

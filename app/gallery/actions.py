@@ -2,7 +2,9 @@
 
 Why generators: Mesop re-renders at each `yield`, so a long batch shows its progress ("Processing 3
 of 12") instead of a frozen page. Why catch ImageRejected here: a refused file must become a
-visible message with its name and reason, and the rest of the batch must still go through.
+visible message with its name and reason, and the rest of the batch must still go through. The
+count limits (files per upload, images per gallery) are checked here, before any decoding, and
+the same way for every pattern.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from urllib.parse import urlsplit, urlunsplit
 import flask
 import mesop as me
 
+from config import settings
 from gallery import samples
 from gallery.model import ImageStore, StoreUnavailable
-from gallery.processing import ImageRejected, process_image
+from gallery.processing import ImageRejected, clean_name, process_image
 
 SAMPLES_PER_CLICK = 12
+NAMES_LISTED = 10  # a refusal of many files names this many, then says how many more
 
 
 def _in_sync(store: ImageStore) -> bool:
@@ -41,6 +45,29 @@ def _in_sync(store: ImageStore) -> bool:
         return False
 
 
+def refused_files(names: list[str], reason: str) -> str:
+    """One line for several files refused for the same reason: a line per file would bury the
+    page under a 500-file drop."""
+    listed = ", ".join(names[:NAMES_LISTED])
+    more = f" and {len(names) - NAMES_LISTED} more" if len(names) > NAMES_LISTED else ""
+    if len(names) == 1:
+        return f"Refused {listed}: {reason}"
+    return f"Refused {len(names)} files ({listed}{more}): {reason}"
+
+
+def _room(store: ImageStore) -> int:
+    """How many more images the gallery may hold (checked per batch; a second tab adding to the
+    same gallery at the same moment can pass the limit by its own batch)."""
+    return settings.max_gallery_images - len(store.cards())
+
+
+def _gallery_full() -> str:
+    return (
+        f"the gallery holds {settings.max_gallery_images} images, its limit. "
+        "Clear the gallery to add others."
+    )
+
+
 def _start(store: ImageStore) -> None:
     status = store.status()
     status.notices = []
@@ -52,8 +79,12 @@ def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
         return
     _start(store)
     status = store.status()
-    count = min(SAMPLES_PER_CLICK, len(samples.SAMPLE_FILES))
+    wanted = min(SAMPLES_PER_CLICK, len(samples.SAMPLE_FILES))
     try:
+        count = min(wanted, max(0, _room(store)))
+        if count < wanted:
+            names = [samples.sample_name(samples.SAMPLE_FILES[i]) for i in range(count, wanted)]
+            status.notices.append(refused_files(names, _gallery_full()))
         for index in range(count):
             status.progress = f"Adding sample {index + 1} of {count}…"
             yield
@@ -71,12 +102,28 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
         return
     _start(store)
     status = store.status()
-    files = event.files
-    for index, file in enumerate(files, start=1):
-        status.progress = f"Processing {index} of {len(files)}: {file.name}"
+    files = [(clean_name(file.name), file) for file in event.files]
+    most = settings.max_files_per_upload
+    if len(files) > most:
+        beyond = f"at most {most} files are taken per upload. Upload these in another batch."
+        status.notices.append(refused_files([name for name, _ in files[most:]], beyond))
+        files = files[:most]
+    try:
+        room = _room(store)
+    except StoreUnavailable as failure:
+        status.error = str(failure)
+        files = []
+    for index, (name, file) in enumerate(files, start=1):
+        if room <= 0:
+            status.notices.append(
+                refused_files([n for n, _ in files[index - 1 :]], _gallery_full())
+            )
+            break
+        status.progress = f"Processing {index} of {len(files)}: {name}"
         yield
         try:
-            store.add(process_image(file.name or "unnamed file", file.getvalue()))
+            store.add(process_image(name, file.getvalue()))
+            room -= 1
         except ImageRejected as refused:
             status.notices.append(f"Refused {refused.name}: {refused.reason}")
         except StoreUnavailable as failure:

@@ -24,8 +24,13 @@ def checked(gallery_id: str) -> str:
     return gallery_id if GALLERY_ID.match(gallery_id) else ""
 
 
+def random_id() -> str:
+    """128 bits from the OS's CSPRNG, URL-safe base64 (22 characters): unguessable."""
+    return secrets.token_urlsafe(16)
+
+
 def new_id() -> str:
-    gallery_id = secrets.token_urlsafe(16)
+    gallery_id = random_id()
     me.query_params[PARAM] = gallery_id
     return gallery_id
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import re
+import unicodedata
 import warnings
 from dataclasses import dataclass
 
@@ -21,6 +23,30 @@ from config import settings as default_settings
 # Formats a browser displays and Pillow decodes safely. MPO is how Pillow names many phone JPEGs.
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF"}
 ACCEPTED_HINT = "upload a JPEG, PNG, WebP or GIF"
+
+
+MAX_NAME_CHARS = 120
+UNNAMED = "unnamed file"
+
+
+def clean_name(raw: str | None) -> str:
+    """The uploaded file's name, fit to show: its last path segment, without control or
+    direction-changing characters, whitespace folded, at most MAX_NAME_CHARS (extension kept).
+
+    Why only this: the name comes from the browser and is arbitrary text. It is only ever shown as
+    text (Mesop escapes it, so `<b>` stays four characters) and kept as object metadata; objects
+    are named by content hash, never by this. So HTML needs no escaping here, but a path, a
+    right-to-left override that disguises an extension, or a 10 KB name would still mislead or
+    clutter the page, and GCS caps an object's metadata at 8 KB.
+    """
+    name = re.split(r"[/\\]", raw or "")[-1]
+    name = " ".join(name.split())  # tabs and line breaks become one space
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    if len(name) > MAX_NAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        ext = dot + ext if stem and len(ext) <= 10 else ""
+        name = name[: MAX_NAME_CHARS - len(ext) - 1] + "…" + ext
+    return name or UNNAMED
 
 
 class ImageRejected(ValueError):

@@ -14,6 +14,7 @@ Bucket layout:
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -70,14 +71,27 @@ def _upload(object_name: str, data: bytes, **metadata: str) -> None:
     blob.upload_from_string(data, content_type="image/jpeg", timeout=gcs.TIMEOUT, retry=gcs.RETRY)
 
 
-def _parse_entry(name: str, meta: dict[str, str]) -> Entry | None:
-    """An entry object written by add(); anything else under the prefix is skipped."""
+def _image_object(gallery_id: str) -> re.Pattern[str]:
+    """The only objects a gallery's entry may point to: its own images and the shared samples,
+    named as add() names them. Signed URLs are made for nothing else."""
+    return re.compile(
+        rf"(samples|galleries/{re.escape(gallery_id)}/images)/[0-9a-f]{{64}}(-thumb)?\.jpg"
+    )
+
+
+def _parse_entry(gallery_id: str, name: str, meta: dict[str, str]) -> Entry | None:
+    """An entry object written by add(); anything else under the prefix is skipped, and so is an
+    entry naming an object outside this gallery. Entries are data read back from the bucket, which
+    other code (another version of the app, an operator's script) can write: whatever they say,
+    the page signs URLs only for this gallery's images and the samples."""
     try:
         width, height, size = (int(n) for n in meta["size"].split("x"))
-        return Entry(name.rsplit("/", 1)[1], meta["name"], meta["display"], meta["thumb"],
-                     width, height, size)  # fmt: skip
+        entry = Entry(name.rsplit("/", 1)[1], meta["name"], meta["display"], meta["thumb"],
+                      width, height, size)  # fmt: skip
     except (KeyError, ValueError):
         return None
+    own = _image_object(gallery_id)
+    return entry if own.fullmatch(entry.display) and own.fullmatch(entry.thumb) else None
 
 
 @dataclass(frozen=True)
@@ -151,7 +165,7 @@ class GcsStore:
             prefix = f"galleries/{gallery_id}/entries/"
             for blob in gcs.get().bucket.list_blobs(prefix=prefix, timeout=gcs.TIMEOUT,
                                                     retry=gcs.RETRY):  # fmt: skip
-                if entry := _parse_entry(blob.name, blob.metadata or {}):
+                if entry := _parse_entry(gallery_id, blob.name, blob.metadata or {}):
                     entries.append(entry)
         _remember(gallery_id, state.version, entries)
         return entries

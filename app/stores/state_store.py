@@ -14,8 +14,12 @@ from typing import Any
 
 import mesop as me
 
+from config import settings
 from gallery.model import Card, GalleryStatus, Shown
-from gallery.processing import ProcessedImage
+from gallery.processing import ImageRejected, ProcessedImage, human_bytes
+
+# Every click sends the state base64-encoded once more: 4 bytes on the wire per 3 of data URL.
+WIRE_PER_STATE_BYTE = 4 / 3
 
 
 def data_url(jpeg: bytes) -> str:
@@ -61,8 +65,21 @@ class StateStore:
         return me.state(Base64GalleryState).status
 
     def add(self, image: ProcessedImage) -> str:
+        """Refuse an image that would make every click bigger than the server accepts: three
+        quarters of GALLERY_MAX_REQUEST_BYTES, the rest kept for an upload's files. Without this
+        cap a gallery could grow until every click, Clear included, is turned away."""
+        images = me.state(Base64GalleryState).images
         record = StateImage(**as_data_urls(image))
-        me.state(Base64GalleryState).images.append(record)
+        held = sum(len(i.thumb_url) + len(i.display_url) for i in [*images, record])
+        per_click, budget = held * WIRE_PER_STATE_BYTE, settings.max_request_bytes * 3 // 4
+        if per_click > budget:
+            raise ImageRejected(
+                image.name,
+                f"with it every click would send {human_bytes(per_click)} of images; this page "
+                f"stays under {human_bytes(budget)} so that clicks fit the server's request limit. "
+                "Remove images, or keep them on the server (the other two pages).",
+            )
+        images.append(record)
         return record.key
 
     def cards(self) -> list[Card]:
