@@ -3,7 +3,7 @@
 - GCS_BUCKET set: that bucket, with Application Default Credentials (Cloud Run's service account).
 - otherwise STORAGE_EMULATOR_HOST (set by you, or by the embedded emulator at start-up): the
   emulator, with a bucket created on first use.
-Every call has short timeouts (2 s to connect, 4 s to read) and a 4 s retry budget, so a storage
+Every call has short timeouts (2 s to connect, 3 s to read) and a 3 s retry budget, so a storage
 outage becomes a message on the page within seconds instead of a request hanging for the client
 library's default two minutes.
 """
@@ -32,8 +32,8 @@ from gcs import emulator
 from gcs.signing import UrlSigner, signing_credentials, throwaway_credentials
 
 LOCAL_BUCKET = "mesop-gallery"
-TIMEOUT = (2, 4)  # seconds to connect, to read: a hung storage must not hang a click
-RETRY = DEFAULT_RETRY.with_timeout(4)
+TIMEOUT = (2, 3)  # seconds to connect, to read: a hung storage must not hang a click
+RETRY = DEFAULT_RETRY.with_timeout(3)
 
 # One throwaway key per process tree: gunicorn's master makes it before forking (see
 # gunicorn.conf.py), so every worker signs as the same identity.
