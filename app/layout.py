@@ -86,6 +86,10 @@ def source_of(*objects: Callable[..., Any] | type) -> str:
 BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "payload.json"
 
 
+# A row lacking any of these (results from another version of the benchmark) is not shown.
+SHOWN_FIELDS = ("images", "select_up", "select_down", "select_media", "select_server_ms_median")
+
+
 @functools.cache
 def _bench_rows() -> tuple[dict[str, Any], ...]:
     try:
@@ -100,7 +104,10 @@ def bench_rows(path: str) -> list[dict[str, Any]]:
     return [
         r
         for r in _bench_rows()
-        if r.get("path") == path and r.get("variant", "default") in ("default", "")
+        if isinstance(r, dict)
+        and r.get("path") == path
+        and r.get("variant", "default") in ("default", "")
+        and all(isinstance(r.get(key), (int, float)) for key in SHOWN_FIELDS)
     ]
 
 

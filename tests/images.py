@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 
@@ -77,3 +78,8 @@ def animated(fmt: str, mode: str, colours: list[object]) -> bytes:
 def truncated_png() -> bytes:
     data = encode(Image.effect_noise((300, 300), 50), "PNG")
     return data[: len(data) // 2]
+
+
+def noise_png(width: int, height: int) -> bytes:
+    """Incompressible pixels: a file as big as its pixel count (e.g. 800 × 800 ≈ 1.9 MB)."""
+    return encode(Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)), "PNG")

@@ -30,8 +30,9 @@ HOP_BY_HOP = {
     "trailer",
     "transfer-encoding",
     "upgrade",
-    "content-length",
 }
+# Set here, from the body actually sent (and, on HEAD, passed through from the emulator).
+OWN = {"content-length"}
 
 
 def handler_for(upstream: str) -> type[BaseHTTPRequestHandler]:
@@ -40,6 +41,7 @@ def handler_for(upstream: str) -> type[BaseHTTPRequestHandler]:
 
     class Door(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a browser expects from a bucket
+        timeout = 60  # an idle keep-alive connection gives its thread back after a minute
 
         def do_GET(self) -> None:
             self._forward()
@@ -51,7 +53,8 @@ def handler_for(upstream: str) -> type[BaseHTTPRequestHandler]:
             self._forward()
 
         def _forward(self) -> None:
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            skip = HOP_BY_HOP | OWN
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
             upstream_connection = http.client.HTTPConnection(host, port, timeout=30)
             try:
                 # The browser's Host header is kept: the emulator serves signed URLs only for its
@@ -59,17 +62,19 @@ def handler_for(upstream: str) -> type[BaseHTTPRequestHandler]:
                 upstream_connection.request(self.command, self.path, headers=headers)
                 response = upstream_connection.getresponse()
                 body = response.read()
-            except OSError as error:
+            except (OSError, http.client.HTTPException) as error:
                 self.send_error(502, f"the GCS emulator did not answer ({error})")
                 return
             finally:
                 upstream_connection.close()
-            self.send_response(response.status, response.reason)
+            # send_response_only: the emulator's Date and Server headers are the ones that count.
+            self.send_response_only(response.status, response.reason)
             for name, value in response.getheaders():
-                if name.lower() not in HOP_BY_HOP:
+                if name.lower() not in HOP_BY_HOP | OWN:
                     self.send_header(name, value)
             self.send_header("Timing-Allow-Origin", "*")
-            self.send_header("Content-Length", str(len(body)))
+            length = response.getheader("Content-Length") if self.command == "HEAD" else None
+            self.send_header("Content-Length", length or str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)

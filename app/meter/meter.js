@@ -14,6 +14,8 @@
  *     XMLHttpRequest.prototype.open/send and WebSocket.prototype.send (as real-user-monitoring
  *     scripts do; Mesop itself is not touched) to count the request body it sends and the
  *     response bytes it receives (ProgressEvent.loaded, or the frames up to the end marker).
+ *     The WebSocket count is approximate (it assumes one event at a time) and is not covered by
+ *     the end-to-end tests; the XMLHttpRequest count is.
  *   - images fetched outside /__ui__ (from the bucket): Resource Timing. A cache hit costs 0
  *     (transferSize 0). Cross-origin sizes are visible only when the response carries
  *     Timing-Allow-Origin; where it does not (real Cloud Storage), the meter counts those images
@@ -50,7 +52,8 @@ class Recorder {
     this.listeners = new Set();
     this.visitPath = null;
     this.nextLabel = null;
-    this.current = null; // the /__ui__ interaction that media is attributed to
+    this.nextUploadBytes = 0;
+    this.recent = []; // the latest interactions, oldest first: images are credited by start time
     this.urls = new WeakMap();
     this.startPageLoad();
     this.hookXhr();
@@ -76,7 +79,8 @@ class Recorder {
     for (const listener of this.listeners) listener(record.path);
   }
 
-  /** The record of the current visit to `path`; arriving at another page starts a new visit. */
+  /** The record of the current visit to `path`. A visit starts when the page is opened, by a
+   * page load or by navigating to it inside the app; coming back later starts a new one. */
   visit(path) {
     if (this.visitPath !== path || !this.record) {
       this.visitPath = path;
@@ -85,7 +89,7 @@ class Recorder {
         started: new Date().toISOString(),
         last: null,
         select: (this.load(path) || {}).select || null, // the last one measured here, until a new one
-        total: emptyFigures("this visit"),
+        total: emptyFigures("since this page was opened"),
         stateBytes: 0,
       };
     }
@@ -95,24 +99,32 @@ class Recorder {
   /** The meter's script arrives after the page's first /__ui__ request: its reply is counted
    * from Resource Timing (same origin), its small request body cannot be. */
   startPageLoad() {
-    const load = {...emptyFigures("page load"), done: true, t0: 0};
+    const load = {...emptyFigures("page load"), done: true, t0: 0, firstByte: 0};
     for (const entry of performance.getEntriesByType("resource")) {
       if (isUi(entry.name)) {
         load.down += entry.encodedBodySize;
         load.uiRequests += 1;
       }
     }
-    this.current = load;
+    this.remember(load);
     this.attribute(load, location.pathname);
+  }
+
+  remember(interaction) {
+    this.recent.push(interaction);
+    if (this.recent.length > 20) this.recent.shift();
   }
 
   attribute(interaction, path) {
     const record = this.visit(path);
     // Not enumerable: the record is saved as JSON, and it holds the interaction.
     Object.defineProperty(interaction, "record", {value: record, writable: true});
+    // What the gallery held, for the overview: a click's cost depends on it on /base64.
+    interaction.images = document.querySelectorAll('img[alt^="Thumbnail"]').length;
+    interaction.at = Date.now();
     record.last = interaction;
     if (interaction.label.startsWith("select")) record.select = interaction;
-    for (const key of ["up", "down", "media", "uiRequests", "mediaRequests", "hiddenMedia"]) {
+    for (const key of ["up", "down", "media", "uiRequests", "mediaRequests", "hiddenMedia", "ms"]) {
       record.total[key] += interaction[key];
     }
     if (interaction.up) record.stateBytes = interaction.stateBytes;
@@ -136,18 +148,20 @@ class Recorder {
   /** A new /__ui__ interaction: media that arrives from now on is attributed to it. */
   begin(body) {
     // Mesop sends base64url text (ASCII): characters are bytes. The state travels inside it as
-    // protobuf, so the decoded size is what Mesop serialized for this click.
+    // protobuf, so the decoded size, less the files of an upload, is what Mesop serialized.
     const up = typeof body === "string" ? body.length : body ? body.size || body.byteLength : 0;
     const interaction = {
       ...emptyFigures(this.nextLabel || "request"),
       up,
       uiRequests: 1,
-      stateBytes: Math.floor((up * 3) / 4),
+      stateBytes: Math.max(0, Math.floor((up * 3) / 4) - this.nextUploadBytes),
       t0: performance.now(),
+      firstByte: Infinity, // when its reply began to arrive: what it shows is fetched after that
       done: false,
     };
     this.nextLabel = null;
-    this.current = interaction;
+    this.nextUploadBytes = 0;
+    this.remember(interaction);
     return interaction;
   }
 
@@ -165,6 +179,8 @@ class Recorder {
     // end marker. Chromium then delivers no abort or loadend event to other listeners, and
     // resets responseText; the progress event itself still arrives, with the final byte count.
     xhr.addEventListener("progress", (event) => {
+      // The event's own time stamp: Mesop renders from this same event, before this listener.
+      interaction.firstByte = Math.min(interaction.firstByte, event.timeStamp);
       interaction.down = Math.max(interaction.down, event.loaded);
       if (xhr.readyState !== XMLHttpRequest.LOADING) this.finish(interaction);
     });
@@ -174,7 +190,8 @@ class Recorder {
     });
   }
 
-  /** With MESOP_WEBSOCKETS_ENABLED, events and replies travel as frames on one socket. */
+  /** With MESOP_WEBSOCKETS_ENABLED, events and replies travel as frames on one socket.
+   * Approximate: frames are credited to the latest event, assuming one event at a time. */
   hookWebSocket() {
     const recorder = this;
     const send = WebSocket.prototype.send;
@@ -183,7 +200,7 @@ class Recorder {
       if (isUi(this.url)) {
         if (!watched.has(this)) {
           watched.add(this);
-          this.addEventListener("message", (event) => recorder.onFrame(event.data));
+          this.addEventListener("message", (event) => recorder.onFrame(event));
         }
         recorder.socketInteraction = recorder.begin(data);
       }
@@ -191,9 +208,11 @@ class Recorder {
     };
   }
 
-  onFrame(data) {
+  onFrame(event) {
     const interaction = this.socketInteraction;
+    const data = event.data;
     if (!interaction || interaction.done || typeof data !== "string") return;
+    interaction.firstByte = Math.min(interaction.firstByte, event.timeStamp);
     interaction.down += data.length;
     if (data.slice(6).trimEnd() === "<stream_end>") this.finish(interaction); // "data: <stream_end>"
   }
@@ -206,11 +225,18 @@ class Recorder {
   }
 
   onResource(entry) {
-    if (isUi(entry.name) || !["img", "image", "css"].includes(entry.initiatorType)) return;
+    // <img> only: fonts and style sheets are not the gallery's images.
+    if (isUi(entry.name) || !["img", "image"].includes(entry.initiatorType)) return;
     const hidden =
       entry.transferSize === 0 && entry.encodedBodySize === 0 && entry.decodedBodySize === 0;
-    const bytes = entry.transferSize > 0 ? entry.encodedBodySize : 0; // 0: from the cache
-    const interaction = this.current;
+    // A cache hit has transferSize 0; a revalidation (304) only its headers: the body costs 0.
+    const bytes = entry.transferSize > entry.encodedBodySize ? entry.encodedBodySize : 0;
+    // Credited to the interaction whose reply showed it: the latest one whose reply had begun to
+    // arrive when the image was requested (with quick clicks, the next click's request may
+    // already be on its way while the previous reply's images are being fetched).
+    const interaction =
+      this.recent.findLast((candidate) => candidate.firstByte <= entry.startTime) ||
+      this.recent[0];
     interaction.media += bytes;
     interaction.mediaRequests += bytes > 0 || hidden ? 1 : 0;
     interaction.hiddenMedia += hidden ? 1 : 0;
@@ -247,6 +273,8 @@ class Recorder {
         if (input && input.type === "file" && input.files) {
           const n = input.files.length;
           this.nextLabel = `upload of ${n} file${n === 1 ? "" : "s"}`;
+          // The files travel in the request beside the state: they are not state.
+          this.nextUploadBytes = [...input.files].reduce((sum, file) => sum + file.size, 0);
         }
       },
       true,
@@ -270,6 +298,7 @@ function el(tag, style = {}, text = "") {
   return node;
 }
 
+// Keep in sync with BAR_COLORS in app/pages/home.py (the benchmark's bars beside these).
 const COLORS = {up: "#d93025", down: "#1a73e8", media: "#188038"};
 const NAMES = {up: "▲ up", down: "▼ down", media: "▣ images"};
 
@@ -285,7 +314,7 @@ function figureRows(figures, max) {
   for (const key of ["up", "down", "media"]) {
     const row = el("div", {display: "flex", alignItems: "center", gap: "10px"});
     row.append(
-      el("span", {width: "78px", color: "#5f6368", fontSize: "14px"}, NAMES[key]),
+      el("span", {width: "84px", color: "#5f6368", fontSize: "15px"}, NAMES[key]),
       el("span", {width: "104px", fontSize: "22px", fontWeight: "bold", color: COLORS[key],
                   textAlign: "right", fontVariantNumeric: "tabular-nums"}, human(figures[key])),
       bar(figures[key], max, COLORS[key]),
@@ -299,7 +328,7 @@ function requestsLine(figures) {
   // "label: count", never "N images": the page's own texts (and tests) say "12 images".
   const parts = [`/__ui__ requests: ${figures.uiRequests}`, `images fetched: ${figures.mediaRequests}`];
   if (figures.hiddenMedia) parts.push(`of unknown size (cross-origin): ${figures.hiddenMedia}`);
-  if (figures.ms) parts.push(`round trip: ${Math.round(figures.ms)} ms`);
+  if (figures.ms) parts.push(`waiting for replies: ${Math.round(figures.ms)} ms`);
   return parts.join(" · ");
 }
 
@@ -361,11 +390,11 @@ class PayloadMeter extends HTMLElement {
                   "Payload meter · measured by this browser"));
     const columns = el("div", {display: "grid", gap: "16px 32px",
                                gridTemplateColumns: "repeat(auto-fit, minmax(340px, 1fr))"});
-    for (const [title, figures] of [[`Last: ${last.label}`, last], ["This visit", total]]) {
+    for (const [title, figures] of [[`Last: ${last.label}`, last], ["Since this page was opened", total]]) {
       const column = el("div");
       column.append(el("div", {fontSize: "15px", marginBottom: "6px", color: "#202124"}, title));
       column.append(figureRows(figures, max));
-      column.append(el("div", {fontSize: "13px", color: "#5f6368", marginTop: "6px"},
+      column.append(el("div", {fontSize: "15px", color: "#5f6368", marginTop: "6px"},
                        requestsLine(figures)));
       columns.append(column);
     }
@@ -376,7 +405,7 @@ class PayloadMeter extends HTMLElement {
     if (record.stateBytes > STATE_WARNING_BYTES) {
       const warning = el("div", {background: "#fce8e6", color: "#a50e0e", borderRadius: "8px",
                                  padding: "10px 12px", marginTop: "8px", fontSize: "15px"});
-      warning.setAttribute("role", "alert");
+      warning.setAttribute("role", "status"); // polite: it is redrawn as images arrive
       warning.textContent =
         `Warning: this page's state is over 1 MB (${human(record.stateBytes)}), and Mesop ` +
         "sends all of it with every click. Keep large data out of state: in server memory " +
@@ -403,39 +432,41 @@ class PayloadComparison extends HTMLElement {
   }
 
   render() {
-    const rows = this.pages.map(({path, label}) => ({path, label, record: recorder.figures(path)}));
-    const measured = rows.filter((row) => row.record && row.record.last);
+    // Only select clicks are compared: the same interaction on every page, like for like.
+    const rows = this.pages.map(({path, label}) => {
+      const record = recorder.figures(path);
+      return {path, label, click: record && record.select, record};
+    });
+    const measured = rows.filter((row) => row.click);
     this.dataset.comparedPages = String(measured.length);
     const box = el("div", {display: "grid", gap: "14px"});
     if (!measured.length) {
-      box.append(el("div", {color: "#5f6368"},
-        "Nothing measured in this browser yet: open a pattern's page, add the samples and click " +
+      box.append(el("div", {color: "#5f6368", fontSize: "15px"},
+        "Nothing measured in this tab yet: open a pattern's page, add the samples and click " +
         "a thumbnail; its figures appear here."));
       this.replaceChildren(box);
       return;
     }
-    const max = Math.max(...measured.flatMap(({record}) => {
-      const click = record.select || record.last;
-      return [click.up, click.down, click.media];
-    }));
-    for (const {path, label, record} of rows) {
+    const max = Math.max(...measured.flatMap(({click}) => [click.up, click.down, click.media]));
+    for (const {path, label, click, record} of rows) {
       const row = el("div", {border: "1px solid #dadce0", borderRadius: "12px", padding: "12px 16px"});
       row.dataset.comparePath = path;
       row.append(el("div", {fontWeight: "bold", fontSize: "16px", marginBottom: "6px"}, label));
-      if (!record || !record.last) {
-        row.append(el("div", {color: "#5f6368"}, "not visited in this browser yet"));
+      if (!click) {
+        row.append(el("div", {color: "#5f6368", fontSize: "15px"},
+                      "no select click measured in this tab yet"));
       } else {
-        const click = record.select || record.last;
         row.dataset.compareUp = String(click.up);
         row.dataset.compareDown = String(click.down);
         row.dataset.compareMedia = String(click.media);
-        row.append(el("div", {fontSize: "14px", color: "#5f6368", marginBottom: "4px"},
-                      record.select ? `a select click (${click.label.replace(/^select /, "")})`
-                                    : `last interaction: ${click.label}`));
+        const minutes = Math.round((Date.now() - (click.at || Date.now())) / 60000);
+        const when = minutes < 1 ? "just now" : `${minutes} min ago`;
+        row.append(el("div", {fontSize: "15px", color: "#5f6368", marginBottom: "4px"},
+          `select ${click.label.replace(/^select /, "")} · ${click.images} images in the ` +
+          `gallery · ${when}`));
         row.append(figureRows(click, max));
-        row.append(el("div", {fontSize: "13px", color: "#5f6368", marginTop: "6px"},
-          `visit: ▲ ${human(record.total.up)} · ▼ ${human(record.total.down)} · ` +
-          `▣ ${human(record.total.media)} · state ${human(record.stateBytes)}`));
+        row.append(el("div", {fontSize: "15px", color: "#5f6368", marginTop: "6px"},
+          `state sent with it: ${human(click.stateBytes || 0)}`));
       }
       box.append(row);
     }

@@ -52,6 +52,7 @@ GUIDE = """
 | **Choose it when** | data is small (well under 1 MB in all) | one process, or affinity, and data you can lose | data is large, or must survive, or many replicas serve |
 """  # noqa: E501 (a table reads better unwrapped)
 
+# Keep in sync with COLORS in app/meter/meter.js (the live figures beside these bars).
 BAR_COLORS = {"up": "#d93025", "down": "#1a73e8", "media": "#188038"}
 
 
