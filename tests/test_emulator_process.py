@@ -41,6 +41,7 @@ def test_mesop_cli_runs_one_emulator_and_takes_it_down(tmp_path: Path) -> None:
         os.kill(server.process.pid, signal.SIGINT)  # Ctrl-C, as a workshop attendee stops it
         server.process.wait(timeout=30)
         assert wait_for(lambda: not emulators(data)), emulators(data)
+        assert wait_for(lambda: not emulators(data, b"browser_proxy"))
 
 
 def test_no_emulator_when_one_is_named(tmp_path: Path) -> None:
