@@ -54,8 +54,10 @@ class Gallery:
         index = self.clicks % 2  # alternate, so every click changes the viewer
         self.clicks += 1
         before = len(log.read_text().splitlines()) if log.exists() else 0
+        # Not tests.wire.ui_traffic: its wait for the end of the response has no timeout, and
+        # runs on a loaded machine hung there. The timing line marks the end of the reply.
         self.cards.nth(0 if index == 0 else self.size - 1).click()
-        timing = logged(log, before)  # written once the server has sent the whole reply
+        timing = logged(log, before)
         wait_until_shown(self.page, self.names[index])
         if record:
             self.wall.append(timing["ms"])
@@ -66,8 +68,8 @@ def run(url: str, log: Path, pw: Playwright, sizes: tuple[int, int], clicks: int
         warmup: int) -> None:  # fmt: skip
     galleries, browsers = [], []
     for size in sizes:
-        # One browser per gallery: a page that is not its browser's front tab may get no
-        # animation frames, and the wait for the viewer's image would stall.
+        # One browser per gallery, so that each page is its browser's front tab (a background
+        # tab may be throttled, and the wait for the viewer's image with it).
         browsers.append(browser := pw.chromium.launch(executable_path=chromium_path()))
         galleries.append(Gallery(browser.new_page(), url, size))
         print(f"{url}: a gallery of {size} image(s) is ready", flush=True)
