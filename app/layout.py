@@ -12,13 +12,13 @@ import json
 import os
 import textwrap
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import mesop as me
 
 from gallery.processing import human_bytes
+from handlers import bound
 from meter.meter import payload_meter
 
 PAGES = [
@@ -52,7 +52,7 @@ def frame(title: str, path: str) -> None:
             current = url == path
             me.button(
                 label,
-                on_click=partial(go, url),
+                on_click=bound(go, url),
                 style=me.Style(
                     color="white" if current else "#c6dafc",
                     text_decoration="underline" if current else "none",

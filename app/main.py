@@ -20,7 +20,7 @@ from gcs import emulator
 # page. Dropping them here makes the re-execution import, and so register, them afresh. `gcs`,
 # `memory` and `config` stay: they hold process-wide things (the emulator, the signing key, the
 # URL cache, the galleries held in memory).
-RELOADED_PACKAGES = {"layout", "gallery", "pages", "stores"}
+RELOADED_PACKAGES = {"layout", "handlers", "gallery", "pages", "stores"}
 for _name in [n for n in sys.modules if n.split(".")[0] in RELOADED_PACKAGES]:
     del sys.modules[_name]
 

@@ -1,4 +1,5 @@
-"""The grid's click handler: one object for every thumbnail, with the id Mesop would give anyway.
+"""Handlers bound once (handlers.bound): one object for every thumbnail, with the id Mesop would
+give anyway.
 
 Why it matters: Mesop 1.3.7 memoises handler ids per handler object (compute_fn_id), so a fresh
 functools.partial per thumbnail re-read the action's source on every render. These tests pin the
@@ -14,32 +15,34 @@ from functools import partial
 
 from mesop.component_helpers.helper import compute_fn_id
 
-from gallery import actions, view
+from gallery import actions
+from handlers import bound
 from stores.gcs_store import GcsStore
 from stores.memory_store import MemoryStore
 
 
 def test_one_handler_object_per_action_and_store() -> None:
-    assert view._on(actions.select, GcsStore()) is view._on(actions.select, GcsStore())
-    assert view._on(actions.select, GcsStore()) is not view._on(actions.select, MemoryStore())
-    assert view._on(actions.select, GcsStore()) is not view._on(actions.clear, GcsStore())
+    assert bound(actions.select, GcsStore()) is bound(actions.select, GcsStore())
+    assert bound(actions.select, GcsStore()) is not bound(actions.select, MemoryStore())
+    assert bound(actions.select, GcsStore()) is not bound(actions.clear, GcsStore())
 
 
 def test_the_handler_id_is_the_one_a_fresh_partial_gets() -> None:
-    reused = view._on(actions.select, GcsStore())
+    reused = bound(actions.select, GcsStore())
     assert compute_fn_id(reused) == compute_fn_id(partial(actions.select, GcsStore()))
-    assert compute_fn_id(reused) != compute_fn_id(view._on(actions.select, MemoryStore()))
+    assert compute_fn_id(reused) != compute_fn_id(bound(actions.select, MemoryStore()))
 
 
 def test_the_handler_id_is_the_same_in_another_process() -> None:
     """No memory address or per-process value in the id: any gunicorn worker may take the click."""
     code = (
         "from mesop.component_helpers.helper import compute_fn_id\n"
-        "from gallery import actions, view\n"
+        "from gallery import actions\n"
+        "from handlers import bound\n"
         "from stores.gcs_store import GcsStore\n"
-        "print(compute_fn_id(view._on(actions.select, GcsStore())))\n"
+        "print(compute_fn_id(bound(actions.select, GcsStore())))\n"
     )
     other = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout.strip()
-    assert other == compute_fn_id(view._on(actions.select, GcsStore()))
+    assert other == compute_fn_id(bound(actions.select, GcsStore()))

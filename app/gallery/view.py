@@ -7,15 +7,14 @@ explanation", and diffing two pages shows only what differs between the patterns
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from functools import cache, partial
 
 import mesop as me
 
 from gallery import actions
 from gallery.model import ImageStore, StoreUnavailable
 from gallery.processing import human_bytes
+from handlers import bound
 
 ACCENT = "#1a73e8"
 
@@ -49,7 +48,7 @@ def gallery(store: ImageStore) -> None:
             type="flat",
             color="primary",
             disabled=busy,
-            on_click=_on(actions.add_samples, store),
+            on_click=bound(actions.add_samples, store),
         )
         me.uploader(
             label="Upload images",
@@ -57,13 +56,13 @@ def gallery(store: ImageStore) -> None:
             multiple=True,
             type="stroked",
             disabled=busy,
-            on_upload=_on(actions.upload, store),
+            on_upload=bound(actions.upload, store),
         )
         me.button(
             "Clear gallery",
             type="stroked",
             disabled=busy or not cards,
-            on_click=_on(actions.clear, store),
+            on_click=bound(actions.clear, store),
         )
         me.text(
             f"{len(cards)} images · {human_bytes(total)} of display images",
@@ -89,22 +88,6 @@ def gallery(store: ImageStore) -> None:
         _viewer(shown)
 
 
-@cache
-def _on(action: Callable, store: ImageStore) -> partial:
-    """`action` bound to `store`: the same handler object on every render, for every thumbnail.
-
-    Why not a fresh `partial(action, store)` per component, the obvious way: Mesop 1.3.7 names a
-    handler by hashing its source code and arguments (`compute_fn_id` in
-    mesop/component_helpers/helper.py), memoised per handler *object* (functools.lru_cache; a
-    partial is hashed by identity). A new partial on every render is a cache miss, so each
-    registration re-read the action's source with inspect.getsource, about half of a 48-thumbnail
-    render, and left one more entry in that never-emptied cache. Handing Mesop the same object
-    makes the id a dictionary lookup. The id itself does not change (same source, same repr of
-    the store), so every process, and the render before a click, still compute the same one.
-    """
-    return partial(action, store)
-
-
 def _messages(store: ImageStore, lines: list[str]) -> None:
     lines = [line for line in lines if line]
     if not lines:
@@ -115,7 +98,7 @@ def _messages(store: ImageStore, lines: list[str]) -> None:
     # the same handler here keeps the click alive, so actions.select runs, finds the browser out
     # of date and reloads the page (actions._in_sync).
     with me.box(
-        on_click=_on(actions.select, store),
+        on_click=bound(actions.select, store),
         style=me.Style(
             background="#fdecea",
             color="#8a1c12",
@@ -142,7 +125,7 @@ def _grid(store: ImageStore, cards: list, selected: str) -> None:
                 "The gallery is empty. Add the sample images or upload your own.",
                 style=me.Style(color="#555"),
             )
-        on_click = _on(actions.select, store)
+        on_click = bound(actions.select, store)
         for card in cards:
             with me.box(
                 key=card.key,

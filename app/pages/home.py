@@ -3,12 +3,11 @@ this browser and as the benchmark recorded it), and how to choose."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import mesop as me
 
 import layout
 from gallery.processing import human_bytes
+from handlers import bound
 from meter.meter import payload_comparison
 
 INTRO = """
@@ -123,7 +122,7 @@ def home_page() -> None:
                 ):
                     me.button(
                         title,
-                        on_click=partial(layout.go, path),
+                        on_click=bound(layout.go, path),
                         type="flat",
                         color="primary",
                     )
