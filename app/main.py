@@ -9,6 +9,7 @@ import sys
 
 import mesop as me
 
+import serving
 import timing
 from gcs import emulator
 
@@ -32,5 +33,6 @@ from pages import base64_page, gcs_page, home, memory_page  # noqa: E402
 PAGE_MODULES = (home, base64_page, memory_page, gcs_page)
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
-# timing.wrap returns it unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks).
-app = timing.wrap(me.create_wsgi_app())
+# timing.wrap returns it unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks);
+# serving.tag_responses names the answering process in each response (see app/serving.py).
+app = serving.tag_responses(timing.wrap(me.create_wsgi_app()))
