@@ -29,6 +29,9 @@ worker_class = _server.worker_class
 timeout = _server.timeout
 # Cloud Run sends SIGTERM and kills the container 10 s later: finish requests in time.
 graceful_timeout = 8
+# No runtime control socket (gunicornc): nothing uses it, the container's user has no home
+# directory for it, and servers started side by side (the tests) would share one default path.
+control_socket_disable = True
 
 
 def on_starting(server: object) -> None:

@@ -23,7 +23,8 @@ HEADER = "X-Served-By"
 # What Mesop's MESOP_STATE_SESSION_BACKEND means once there are several processes.
 BACKENDS = {
     "none": "state travels with every click, so any process can answer",
-    "memory": "state stays in one process: several processes need session affinity",
+    "memory": "state stays in one process: without session affinity, a click that reaches "
+    "another process sends all of it again",
     "file": "state is kept in files on one machine: several instances need a shared disk",
     "sql": "state is kept in a shared database, so any process can answer",
     "firestore": "state is kept in Firestore, so any process can answer",

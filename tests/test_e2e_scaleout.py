@@ -117,3 +117,27 @@ def test_a_unix_socket_uri_as_on_cloud_run_connects(tmp_path: Path) -> None:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT current_user")).scalar() == postgres.ADMIN
         engine.dispose()
+
+
+def test_mesops_memory_backend_without_affinity_resends_the_whole_state(
+    page: Page, tmp_path: Path
+) -> None:
+    """What docs/deploy.md says breaks without affinity: Mesop's memory backend keeps each
+    session's state in one process; a click that reaches another process works, but only because
+    Mesop's client then sends the whole state again (megabytes on /base64)."""
+    env = {"MESOP_STATE_SESSION_BACKEND": "memory", "GCS_EMULATOR_DATA_DIR": str(tmp_path / "gcs")}
+    with serve("gunicorn", env=env, workers=2, log_dir=tmp_path) as server:
+        open_gallery(page, server.url + "/base64")
+        add_samples(page)
+        with page.expect_response(lambda r: r.url.endswith("/__ui__")) as reply:
+            page.get_by_role("img", name="Thumbnail: desert-dusk.jpg").click()
+        wait_until_shown(page, "desert-dusk.jpg")
+        stop(int(reply.value.headers[serving.HEADER.lower()]))
+        sent: list[int] = []
+        page.on("request", lambda r: sent.append(len(r.post_data_buffer or b""))
+                if r.url.endswith("/__ui__") else None)  # fmt: skip
+        page.get_by_role("img", name="Thumbnail: forest-mist.jpg").click()
+        wait_until_shown(page, "forest-mist.jpg")
+        print(f"\nmemory backend, another process: /__ui__ request bodies {sent}")
+        assert sent[0] < 2_000  # the token, which the other process does not know
+        assert max(sent) > 1_000_000  # then the whole state, 12 images of it
