@@ -121,3 +121,14 @@ def test_on_cloud_run_the_containers_command_serves_the_app_without_an_emulator(
         add_samples(page)
         select(page, "glacier-noon.jpg")
     assert "emulator" not in server.log.read_text().lower()
+
+
+def test_the_docs_state_the_confs_defaults() -> None:
+    """The defaults live at the top of gunicorn.conf.py; README and docs/deploy.md repeat them."""
+    defaults = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    readme, deploy = (ROOT / "README.md").read_text(), (ROOT / "docs" / "deploy.md").read_text()
+    pairs = {"WEB_CONCURRENCY": "WORKERS", "GUNICORN_THREADS": "THREADS",
+             "GUNICORN_WORKER_CLASS": "WORKER_CLASS", "GUNICORN_TIMEOUT": "TIMEOUT"}  # fmt: skip
+    for variable, name in pairs.items():
+        row = f"| `{variable}` | `{defaults[name]}`"
+        assert row in readme and row in deploy, f"{row}… missing from README or docs/deploy.md"
