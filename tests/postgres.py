@@ -104,18 +104,21 @@ def cluster(binaries: Path) -> Iterator[Cluster]:
     port = free_port()
     process = None
     try:
-        subprocess.run(
+        made = subprocess.run(
             [str(binaries / "initdb"), "-D", str(data), "-U", ADMIN,
              "--pwfile", str(home / "pwfile"), "--auth=scram-sha-256", "--encoding=UTF8",
              "--no-sync"],
-            check=True, capture_output=True, **account,
+            capture_output=True, text=True, cwd=home, **account,
         )  # fmt: skip
+        if made.returncode != 0:
+            raise RuntimeError(f"initdb failed ({made.returncode}):\n{made.stderr}")
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [str(binaries / "postgres"), "-D", str(data), "-p", str(port),
                  "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={home}",
                  "-c", "fsync=off", "-c", "max_connections=50"],
-                stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent, **account,
+                stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent, cwd=home,
+                **account,
             )  # fmt: skip
         found = Cluster(port=port, socket_dir=home)
         _wait_until_ready(found, process, log)

@@ -11,9 +11,7 @@ test sees a different process answer every time, and the gallery must still be w
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +19,11 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 
-import serving
 from tests import postgres
 from tests.gallery_page import add_samples, open_gallery, thumbnails, wait_until_shown
 from tests.harness import ROOT, Server, serve
-from tests.procs import wait_for
+from tests.procs import stop_worker
+from tests.wire import answered_by
 
 SAMPLES = ["alpine-dawn.jpg", "desert-dusk.jpg", "glacier-noon.jpg", "forest-mist.jpg"]
 APP_USER, APP_PASSWORD = "mesop_gallery", "throwaway-app"
@@ -67,12 +65,6 @@ def two_workers(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield server
 
 
-def stop(pid: int) -> None:
-    """Stop one worker gracefully; gunicorn's master starts a new one in its place."""
-    os.kill(pid, signal.SIGTERM)
-    assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=30), f"{pid} still runs"
-
-
 @pytest.mark.parametrize("path", ["/base64", "/gcs"])
 def test_another_process_answers_with_the_gallery_whole(
     page: Page, database: str, two_workers: Server, path: str
@@ -82,12 +74,10 @@ def test_another_process_answers_with_the_gallery_whole(
     add_samples(page)
     answered = []
     for name in SAMPLES:
-        with page.expect_response(lambda r: r.url.endswith("/__ui__")) as reply:
-            page.get_by_role("img", name=f"Thumbnail: {name}").click()
+        answered.append(answered_by(page, page.get_by_role("img", name=f"Thumbnail: {name}").click))
         wait_until_shown(page, name)  # the image really shows, whoever answered
-        answered.append(int(reply.value.headers[serving.HEADER.lower()]))
         expect(thumbnails(page)).to_have_count(12)  # the state (or the bucket) followed
-        stop(answered[-1])
+        stop_worker(answered[-1])
     assert len(set(answered)) == len(SAMPLES), f"processes that answered: {answered}"
     with psycopg.connect(libpq(database)) as conn:  # the sessions are in PostgreSQL
         assert conn.execute("SELECT count(*) FROM mesop_state_sessions").fetchone()[0] >= 1
@@ -129,10 +119,9 @@ def test_mesops_memory_backend_without_affinity_resends_the_whole_state(
     with serve("gunicorn", env=env, workers=2, log_dir=tmp_path) as server:
         open_gallery(page, server.url + "/base64")
         add_samples(page)
-        with page.expect_response(lambda r: r.url.endswith("/__ui__")) as reply:
-            page.get_by_role("img", name="Thumbnail: desert-dusk.jpg").click()
+        holder = answered_by(page, page.get_by_role("img", name="Thumbnail: desert-dusk.jpg").click)
         wait_until_shown(page, "desert-dusk.jpg")
-        stop(int(reply.value.headers[serving.HEADER.lower()]))
+        stop_worker(holder)
         sent: list[int] = []
         page.on("request", lambda r: sent.append(len(r.post_data_buffer or b""))
                 if r.url.endswith("/__ui__") else None)  # fmt: skip
