@@ -1,15 +1,52 @@
 """gunicorn settings for `gunicorn app.main:app` (gunicorn reads this file from the working
-directory). Command-line flags override what is set here."""
+directory), the same locally, in the tests and in the container. Command-line flags override what
+is set here; the environment variables below override the defaults (README, "Configuration")."""
 
+import sys
+
+from config import ConfigError, server
 from gcs import bucket, emulator
+
+# The defaults, in one place. Why these: docs/deploy.md ("Workers, threads and instances").
+# One process: /memory's galleries (and Mesop's memory backend) live in one process, and Cloud
+# Run's session affinity picks an instance, never a worker inside it. Threads give concurrency
+# within that process; the gallery's work is mostly I/O and Pillow, which releases the GIL.
+WORKERS = 1  # WEB_CONCURRENCY
+THREADS = 8  # GUNICORN_THREADS
+WORKER_CLASS = "gthread"  # GUNICORN_WORKER_CLASS
+TIMEOUT = 0  # GUNICORN_TIMEOUT; 0: never kill a busy worker (Cloud Run times requests out itself)
+
+try:
+    _server = server(WORKERS, THREADS, WORKER_CLASS, TIMEOUT)
+except ConfigError as error:
+    sys.exit(f"gunicorn.conf.py: {error}")
+
+# GUNICORN_HOST is 127.0.0.1 unless set: the container sets 0.0.0.0, as Cloud Run requires.
+bind = f"{_server.host}:{_server.port}"
+workers = _server.workers
+threads = _server.threads
+worker_class = _server.worker_class
+timeout = _server.timeout
+# Cloud Run sends SIGTERM and kills the container 10 s later: finish requests in time.
+graceful_timeout = 8
+# No runtime control socket (gunicornc): nothing uses it, the container's user has no home
+# directory for it, and servers started side by side (the tests) would share one default path.
+control_socket_disable = True
 
 
 def on_starting(server: object) -> None:
     """Start the local GCS emulator once, in the master, before the workers fork (they find it
     through STORAGE_EMULATOR_HOST), and, with that embedded emulator, make the throwaway signing
     key here so that every worker signs with the same identity. (Each worker still caches its own
-    URLs: with several workers the browser may see two URLs for one image, and fetch it twice.)"""
-    if emulator.start_for_app() is not None:
+    URLs: with several workers the browser may see two URLs for one image, and fetch it twice.)
+
+    A setting that cannot work (on Cloud Run without GCS_BUCKET) stops gunicorn with one line
+    naming it, not a traceback, before any worker starts."""
+    try:
+        started = emulator.start_for_app()
+    except ConfigError as error:
+        sys.exit(f"Refusing to start: {error}")
+    if started is not None:
         bucket.local_credentials()
 
 

@@ -97,3 +97,29 @@ def load() -> Settings:
 
 
 settings = load()
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How gunicorn serves the app (gunicorn.conf.py). Why here and not in gunicorn.conf.py: the
+    same validation (a bad value names its variable) and the same documented table as every other
+    setting."""
+
+    host: str
+    port: int
+    workers: int
+    threads: int
+    worker_class: str
+    timeout: int
+
+
+def server(workers: int, threads: int, worker_class: str, timeout: int) -> ServerSettings:
+    """The environment's choices over the defaults that gunicorn.conf.py passes in."""
+    return ServerSettings(
+        host=_str("GUNICORN_HOST", "127.0.0.1"),
+        port=_int("PORT", 8080, maximum=65535),
+        workers=_int("WEB_CONCURRENCY", workers),
+        threads=_int("GUNICORN_THREADS", threads),
+        worker_class=_str("GUNICORN_WORKER_CLASS", worker_class),
+        timeout=_int("GUNICORN_TIMEOUT", timeout, minimum=0),
+    )

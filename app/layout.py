@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import mesop as me
 
+import serving
 from gallery.processing import human_bytes
 from handlers import bound
 from meter.meter import payload_meter
@@ -68,12 +68,7 @@ def frame(title: str, path: str) -> None:
     ):
         me.text(title, type="headline-4", style=me.Style(margin=me.Margin(bottom=8)))
         me.slot()
-        backend = os.environ.get("MESOP_STATE_SESSION_BACKEND") or "none"
-        me.text(
-            f"Mesop state session backend: {backend} · this page was served by process "
-            f"{os.getpid()}",
-            style=me.Style(color="#777", font_size=12, margin=me.Margin(top=24)),
-        )
+        serving.footer()
 
 
 @functools.cache

@@ -10,6 +10,7 @@ import sys
 import mesop as me
 
 import request_limit
+import serving
 import timing
 from config import settings
 from gcs import emulator
@@ -35,5 +36,8 @@ PAGE_MODULES = (home, base64_page, memory_page, gcs_page)
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
 # request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it;
-# timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks).
-app = timing.wrap(request_limit.wrap(me.create_wsgi_app(), settings.max_request_bytes))
+# timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks);
+# serving.tag_responses names the answering process in each response (see app/serving.py).
+app = serving.tag_responses(
+    timing.wrap(request_limit.wrap(me.create_wsgi_app(), settings.max_request_bytes))
+)

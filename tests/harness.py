@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +82,15 @@ def serve(
     else:
         raise ValueError(f"unknown server kind {kind!r}")
     log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
-    log = log_dir / f"server-{kind}-{port}.log"
+    with run(command, port, env, log_dir / f"server-{kind}-{port}.log") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def run(
+    command: Sequence[str], port: int, env: Mapping[str, str] | None, log: Path
+) -> Iterator[Server]:
+    """Run a server command (listening on loopback `port`) until it answers; stop it after."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -35,3 +37,10 @@ def wait_for(condition, timeout: float = 10) -> bool:
             return True
         time.sleep(0.1)
     return condition()
+
+
+def stop_worker(pid: int) -> None:
+    """Stop one gunicorn worker gracefully, as Cloud Run stops an instance when it scales in;
+    gunicorn's master starts a new one in its place."""
+    os.kill(pid, signal.SIGTERM)
+    assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=30), f"{pid} still runs"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from playwright.sync_api import Page, Request
+
+import serving
 
 
 @dataclass(frozen=True)
@@ -25,12 +28,32 @@ def ui_traffic(page: Page, action: Callable[[], object], timeout: float = 120_00
     The request is matched when it *starts*, so a stream still finishing from an earlier click
     (Mesop's generator handlers keep theirs open for a moment) is never mistaken for this one.
     """
-    with page.expect_request(is_ui, timeout=timeout) as started:
-        action()
-    request = started.value
-    response = request.response()
-    assert response is not None, "the /__ui__ request got no response"
-    response.finished()
+    ended: list[Request] = []  # finished or failed; waited for with a bound, never forever
+
+    def end(request: Request) -> None:
+        ended.append(request)
+
+    page.on("requestfinished", end)
+    page.on("requestfailed", end)
+    try:
+        with page.expect_request(is_ui, timeout=timeout) as started:
+            action()
+        request = started.value
+        deadline = time.monotonic() + timeout / 1000
+        while request not in ended and time.monotonic() < deadline:
+            page.wait_for_timeout(20)  # lets Playwright deliver its events
+    finally:
+        page.remove_listener("requestfinished", end)
+        page.remove_listener("requestfailed", end)
+    assert request in ended, f"the /__ui__ request did not end within {timeout / 1000:.0f} s"
+    assert request.failure is None, f"the /__ui__ request failed: {request.failure}"
     sizes = request.sizes()
     elapsed = request.timing["responseEnd"] - max(0.0, request.timing["requestStart"])
     return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"], ms=elapsed)
+
+
+def answered_by(page: Page, action: Callable[[], object]) -> int:
+    """Run `action` and return the process that answered its /__ui__ request (X-Served-By)."""
+    with page.expect_response(lambda response: is_ui(response.request)) as reply:
+        action()
+    return int(reply.value.headers[serving.HEADER.lower()])

@@ -166,8 +166,8 @@ class GalleryMemory:
         return (
             f"This gallery is not in this server process (pid {os.getpid()}). It lived in another "
             "one: either the server restarted, or another worker or replica answered this click. "
-            "Server-memory state needs session affinity (or a single worker), and it does not "
-            "survive restarts."
+            "Server-memory state needs session affinity and one worker process per instance, and "
+            "it does not survive restarts."
         )
 
 

@@ -20,8 +20,9 @@ gallery's id, so **a click uploads a few hundred bytes whatever the gallery hold
 sends an image's data URL down only when a component shows it for the first time.
 
 **The price.** The gallery lives in *one* process:
-- several gunicorn workers or Cloud Run replicas need **session affinity**, or a click that lands
-  on another process finds no gallery (this page then says so);
+- several Cloud Run instances need **session affinity**, and each instance must run **one** worker
+  process (affinity picks an instance, never a process inside it), or a click that lands on
+  another process finds no gallery (this page then says so; the footer names the process);
 - it **dies with the process** (a restart, a deploy, a scale-down);
 - its memory must be **bounded**: galleries expire after an idle time and the least recently used
   are evicted when the process holds too much.
