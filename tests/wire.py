@@ -46,7 +46,13 @@ def ui_traffic(page: Page, action: Callable[[], object], timeout: float = 120_00
         page.remove_listener("requestfinished", end)
         page.remove_listener("requestfailed", end)
     assert request in ended, f"the /__ui__ request did not end within {timeout / 1000:.0f} s"
-    assert request.failure is None, f"the /__ui__ request failed: {request.failure}"
+    # Mesop's client aborts the request itself as soon as it reads its end-of-stream marker; when
+    # the server's closing chunk comes a moment later (threaded workers, a loaded machine), the
+    # browser reports the request as aborted, its body complete. Any other failure is one.
+    aborted_by_mesop = request.failure == "net::ERR_ABORTED" and request.response() is not None
+    assert request.failure is None or aborted_by_mesop, (
+        f"the /__ui__ request failed: {request.failure}"
+    )
     sizes = request.sizes()
     elapsed = request.timing["responseEnd"] - max(0.0, request.timing["requestStart"])
     return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"], ms=elapsed)
