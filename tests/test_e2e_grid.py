@@ -26,7 +26,14 @@ def served_by(log: Path, after: int) -> int:
 
 def test_thumbnail_clicks_work_whichever_worker_takes_them(page: Page, tmp_path: Path) -> None:
     log = tmp_path / "timing.jsonl"
-    env = {"GCS_EMULATOR_DATA_DIR": str(tmp_path / "gcs"), "GALLERY_TIMING_LOG": str(log)}
+    env = {
+        "GCS_EMULATOR_DATA_DIR": str(tmp_path / "gcs"),
+        "GALLERY_TIMING_LOG": str(log),
+        # Sync workers close the connection after each reply, so clicks spread over both
+        # workers; gthread's keep-alive would hand every click of the tab to one of them.
+        "GUNICORN_WORKER_CLASS": "sync",
+        "GUNICORN_THREADS": "1",
+    }
     with serve("gunicorn", env=env, workers=2, log_dir=tmp_path) as server:
         open_gallery(page, server.url + "/gcs")
         add_samples(page)

@@ -4,9 +4,11 @@ overview's side-by-side comparison built from what the meters measured."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests import images
 from tests.gallery_page import add_samples, open_gallery, upload, wait_until_shown
@@ -43,11 +45,18 @@ def click_and_count(page: Page, name: str) -> Counted:
             images.append(request)
 
     page.on("requestfinished", on_finished)
+    clicked_at = time.time() * 1000  # the browser's clock: the same machine's
     try:
         ui = ui_traffic(page, lambda: page.get_by_role("img", name=f"Thumbnail: {name}").click())
         wait_until_shown(page, name)  # the selected image has loaded
-        # A cache hit reports a negative body size in Chromium's accounting: it costs 0 bytes.
-        media = sum(max(0, request.sizes()["responseBodySize"]) for request in images)
+        # Only images requested after the click: a thumbnail of the last "Add" still arriving
+        # belongs to that click (the meter credits it there too). A cache hit reports a negative
+        # body size in Chromium's accounting: it costs 0 bytes.
+        media = sum(
+            max(0, request.sizes()["responseBodySize"])
+            for request in images
+            if request.timing["startTime"] >= clicked_at
+        )
     finally:
         page.remove_listener("requestfinished", on_finished)
     return Counted(ui.up, ui.down, media)
@@ -56,16 +65,19 @@ def click_and_count(page: Page, name: str) -> Counted:
 def wait_for_meter(page: Page, expected: Counted, requests: int) -> dict[str, int]:
     """The meter updates when the reply ends and again when images arrive: wait until it has
     counted this click, then until it agrees with the browser (or time out and show both)."""
-    page.wait_for_function(
-        """([requests, up, down, media]) => {
+    try:
+        page.wait_for_function(
+            """([requests, up, down, media]) => {
             const m = document.querySelector('payload-meter');
             const near = (a, b) => Math.abs(Number(a) - b) <= 0.02 * b + 64;
             return m && Number(m.dataset.meterRequests) >= requests && near(m.dataset.meterUp, up)
                 && near(m.dataset.meterDown, down) && near(m.dataset.meterMedia, media);
         }""",
-        arg=[requests, expected.up, expected.down, expected.media],
-        timeout=10_000,
-    )
+            arg=[requests, expected.up, expected.down, expected.media],
+            timeout=20_000,
+        )
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"meter {meter_reading(page)} != browser {expected}") from None
     return meter_reading(page)
 
 
