@@ -18,6 +18,8 @@ def machine() -> dict:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(terse=True),
+        # Other work on the machine slows the server and the load generator alike: say how much.
+        "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
     }
 
 
