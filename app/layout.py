@@ -95,7 +95,11 @@ def _bench_rows() -> tuple[dict[str, Any], ...]:
 
 def measured(path: str) -> None:
     """This pattern's recorded benchmark figures (bench/payload.py), so the page shows its cost."""
-    rows = [r for r in _bench_rows() if r.get("path") == path]
+    rows = [
+        r
+        for r in _bench_rows()
+        if r.get("path") == path and r.get("variant", "default") == "default"
+    ]
     if not rows:
         return
     lines = [

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.protocol import Clickable, ProtocolError, Session
-from bench.results import RESULTS, machine, percentile, write_json
+from bench.results import RESULTS, finish, percentile
 from tests.harness import Server, serve
 
 PATTERNS = ("counter", "/base64", "/memory", "/gcs")
@@ -286,7 +286,6 @@ def run(
             flush=True,
         )
     meta = {
-        **machine(),
         "server": "gunicorn on loopback, a fresh server per cell; gthread with "
         f"{THREADS} threads per worker; MEMORY_MAX_BYTES=1 GiB",
         "client": "bench/protocol.py users (threads) in one process on the same machine: "
@@ -295,10 +294,7 @@ def run(
         "by its link",
         "seconds_per_cell": seconds,
     }
-    result = {"meta": meta, "rows": rows}
-    if out is not None:
-        write_json(out, result)
-    return result
+    return finish(meta, rows, out)
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,7 +32,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, Request, WebSocket, expect, sync_playwright
 
-from bench.results import RESULTS, machine, percentile, write_json
+from bench.results import RESULTS, finish, percentile
 from tests.conftest import chromium_path
 from tests.gallery_page import SAMPLES_PER_CLICK, open_gallery, thumbnails, wait_until_shown
 from tests.harness import ROOT, serve
@@ -278,7 +280,6 @@ def run(
                 print_row(rows[-1])
         browser.close()
     meta = {
-        **machine(),
         "server": "gunicorn app.main:app, 1 sync worker (production mode), loopback; "
         "variant websockets: 1 gthread worker, 8 threads",
         "browser": "chromium (headless)",
@@ -286,10 +287,42 @@ def run(
         "lengths); server time from app/timing.py (wall and thread CPU)",
         "clicks_per_case": clicks,
     }
-    result = {"meta": meta, "rows": rows}
-    if out is not None:
-        write_json(out, result)
-    return result
+    return finish(meta, rows, out)
+
+
+def run_isolated(
+    paths: list[str],
+    sizes: list[int],
+    clicks: int,
+    variants: list[str],
+    out: Path | None = RESULTS / "payload.json",
+    timeout: float = 900,
+) -> dict:
+    """`run`, one variant and page per child process, each bounded by `timeout` and tried twice.
+
+    Why: on a busy machine a Playwright wait has been seen to hang for good (rarely, never twice
+    in a row); a child process can be stopped and the case retried, a thread cannot."""
+    rows, meta = [], {}
+    groups = [(v.name, p) for v in VARIANTS if v.name in variants for p in v.paths if p in paths]
+    groups += [("floor", "")] if "floor" in variants else []
+    for variant, path in groups:
+        scratch = Path(tempfile.mkdtemp(prefix="bench-payload-"))
+        command = [sys.executable, "-m", "bench.payload", "--variants", variant, "--paths",
+                   path or "/", "--sizes", *map(str, sizes), "--clicks", str(clicks),
+                   "--out", str(scratch / "part.json")]  # fmt: skip
+        for attempt in (1, 2):
+            try:
+                subprocess.run(command, cwd=ROOT, check=True, timeout=timeout)
+                break
+            except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as failure:
+                print(f"payload {variant} {path}: attempt {attempt} failed ({failure})", flush=True)
+                if attempt == 2:
+                    raise
+        part = json.loads((scratch / "part.json").read_text())
+        rows += part["rows"]
+        meta = part["meta"]
+    meta.pop("load_average_at_start", None)  # finish() records the whole run's
+    return finish(meta, rows, out)
 
 
 def main() -> None:

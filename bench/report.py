@@ -36,6 +36,10 @@ def _click_bytes(row: dict) -> int:
     return row["select_up"] + row["select_down"]
 
 
+def _n(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a is not None and b else None
 
@@ -51,20 +55,14 @@ def goals(payload: dict, load: dict) -> list[dict]:
         if not (one and many):
             continue
         for what, key in (("bytes", _click_bytes), ("server CPU", "select_server_cpu_ms_median")):
-            value = lambda r, k=key: k(r) if callable(k) else r[k]  # noqa: E731
-            out.append({
-                "goal": f"{path} select at {large} vs {small} images ({what})",
-                "target": "≤ 1.2×", "limit": 1.2,
-                "ratio": _ratio(value(many), value(one)),
-                "detail": f"{value(many):,} vs {value(one):,}",
-            })  # fmt: skip
+            value = lambda r, k=key: k(r) if callable(k) else r.get(k)  # noqa: E731
+            comparisons = [(f"{large} vs {small} images", "≤ 1.2×", 1.2, one)]
             if floor:
-                out.append({
-                    "goal": f"{path} select at {large} images vs the counter's click ({what})",
-                    "target": "≤ 2×", "limit": 2.0,
-                    "ratio": _ratio(value(many), value(floor)),
-                    "detail": f"{value(many):,} vs {value(floor):,}",
-                })  # fmt: skip
+                comparisons.append((f"{large} images vs the counter's click", "≤ 2×", 2.0, floor))
+            for versus, target, limit, base in comparisons:
+                out.append({"goal": f"{path} select at {versus} ({what})", "target": target,
+                            "limit": limit, "ratio": _ratio(value(many), value(base)),
+                            "detail": f"{_n(value(many))} vs {_n(value(base))}"})  # fmt: skip
     first = load["rows"][0] if load["rows"] else {}
     base = (first.get("worker_class"), first.get("workers"))
 

@@ -33,3 +33,11 @@ def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     print(f"wrote {shown}", flush=True)
+
+
+def finish(meta: dict, rows: list[dict], out: Path | None) -> dict:
+    """A benchmark's result: how it was measured (with the machine), its rows; written to `out`."""
+    result = {"meta": {**machine(), **meta}, "rows": rows}
+    if out is not None:
+        write_json(out, result)
+    return result
