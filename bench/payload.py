@@ -36,9 +36,36 @@ from bench.results import RESULTS, finish, percentile
 from tests.conftest import chromium_path
 from tests.gallery_page import SAMPLES_PER_CLICK, open_gallery, thumbnails, wait_until_shown
 from tests.harness import ROOT, serve
-from tests.wire import Traffic, ui_traffic
+from tests.wire import Traffic, is_ui
 
 Meter = Callable[[Page, Callable[[], object]], Traffic]
+
+
+def ui_bytes(page: Page, action: Callable[[], object], timeout: float = 60) -> Traffic:
+    """tests/wire.py's ui_traffic, with the wait for the reply's end bounded: on a busy machine
+    Playwright's `response.finished()` has been seen to wait for good (a TimeoutError here lets
+    the case be retried)."""
+    finished: list[Request] = []
+
+    def on_finished(request: Request) -> None:
+        if is_ui(request):
+            finished.append(request)
+
+    page.on("requestfinished", on_finished)
+    try:
+        with page.expect_request(is_ui, timeout=timeout * 1000) as started:
+            action()
+        request = started.value
+        deadline = time.monotonic() + timeout
+        while request not in finished:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"/__ui__ reply not finished within {timeout:.0f} s")
+            page.wait_for_timeout(10)
+    finally:
+        page.remove_listener("requestfinished", on_finished)
+    sizes = request.sizes()
+    elapsed = request.timing["responseEnd"] - max(0.0, request.timing["requestStart"])
+    return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"], ms=elapsed)
 
 
 @dataclass(frozen=True)
@@ -103,7 +130,7 @@ class WsMeter:
         return Traffic(self.up, self.down, (self.finished - self.started) * 1000)
 
 
-def fill(page: Page, size: int, meter: Meter = ui_traffic) -> Traffic:
+def fill(page: Page, size: int, meter: Meter = ui_bytes) -> Traffic:
     """Bring the gallery to `size` images; return the /__ui__ traffic of the last addition."""
     if size == 1:
         sample = sorted((ROOT / "app/gallery/samples").glob("*.jpg"))[0]
@@ -145,7 +172,7 @@ def summary(prefix: str, values: list[float]) -> dict:
 
 
 def measure(
-    page: Page, url: str, size: int, clicks: int, log: Path | None, meter: Meter = ui_traffic
+    page: Page, url: str, size: int, clicks: int, log: Path | None, meter: Meter = ui_bytes
 ) -> dict:
     media: list[int] = []
 
@@ -205,7 +232,7 @@ def measure_counter(page: Page, url: str, clicks: int, log: Path) -> dict:
     cpu: list[float] = []
     for n in range(clicks):
         logged = logged_lines(log)
-        traffic.append(ui_traffic(page, button.click))
+        traffic.append(ui_bytes(page, button.click))
         expect(page.get_by_text(f"Clicked {n + 1} times")).to_be_visible()
         wall, thread_cpu = server_time(log, logged)
         server.append(wall)
@@ -263,7 +290,7 @@ def run(
                         context = browser.new_context()  # a fresh visit: no other page's state
                         page = context.new_page()
                         ws = variant.name == "websockets"
-                        meter: Meter = WsMeter(page) if ws else ui_traffic
+                        meter: Meter = WsMeter(page) if ws else ui_bytes
                         measured = measure(
                             page, server.url + path, size, clicks, None if ws else log, meter
                         )
@@ -296,26 +323,28 @@ def run_isolated(
     clicks: int,
     variants: list[str],
     out: Path | None = RESULTS / "payload.json",
-    timeout: float = 900,
+    timeout: float = 300,
 ) -> dict:
-    """`run`, one variant and page per child process, each bounded by `timeout` and tried twice.
+    """`run`, one case (variant, page, size) per child process, bounded by `timeout`, tried twice.
 
     Why: on a busy machine a Playwright wait has been seen to hang for good (rarely, never twice
     in a row); a child process can be stopped and the case retried, a thread cannot."""
     rows, meta = [], {}
-    groups = [(v.name, p) for v in VARIANTS if v.name in variants for p in v.paths if p in paths]
-    groups += [("floor", "")] if "floor" in variants else []
-    for variant, path in groups:
+    groups = [(v.name, p, [size]) for v in VARIANTS if v.name in variants
+              for p in v.paths if p in paths for size in sizes]  # fmt: skip
+    groups += [("floor", "", sizes)] if "floor" in variants else []
+    for variant, path, case_sizes in groups:
         scratch = Path(tempfile.mkdtemp(prefix="bench-payload-"))
         command = [sys.executable, "-m", "bench.payload", "--variants", variant, "--paths",
-                   path or "/", "--sizes", *map(str, sizes), "--clicks", str(clicks),
+                   path or "/", "--sizes", *map(str, case_sizes), "--clicks", str(clicks),
                    "--out", str(scratch / "part.json")]  # fmt: skip
         for attempt in (1, 2):
             try:
                 subprocess.run(command, cwd=ROOT, check=True, timeout=timeout)
                 break
             except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as failure:
-                print(f"payload {variant} {path}: attempt {attempt} failed ({failure})", flush=True)
+                print(f"payload {variant} {path} {case_sizes}: attempt {attempt} failed: {failure}",
+                      flush=True)  # fmt: skip
                 if attempt == 2:
                     raise
         part = json.loads((scratch / "part.json").read_text())
