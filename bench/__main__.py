@@ -1,6 +1,6 @@
 """One command for every benchmark: `python -m bench` (payload, load, report; soak on request).
 
-    .venv/bin/python -m bench                        # the full run (~20 min on 2 cores)
+    .venv/bin/python -m bench                        # the full run (17 min on 2 busy cores)
     .venv/bin/python -m bench --parts load report    # some parts only
     .venv/bin/python -m bench --parts soak           # the 10-minute soak (bench/soak.py)
     .venv/bin/python -m bench --smoke --results-dir /tmp/smoke   # tiny, for the test suite

@@ -94,16 +94,23 @@ def children(pid: int) -> list[int]:
 
 def rss_bytes(pid: int) -> int:
     """Resident memory of a process and its live children, from /proc/<pid>/status."""
-    total = 0
+    return sum(rss_by_role(pid).values())
+
+
+def rss_by_role(pid: int) -> dict[str, int]:
+    """Resident memory of gunicorn's master, its workers (summed) and the embedded emulator."""
+    roles = {"master": 0, "workers": 0, "emulator": 0}
     for proc in [pid, *children(pid)]:
         try:
             status = Path(f"/proc/{proc}/status").read_text()
+            argv0 = Path(f"/proc/{proc}/cmdline").read_bytes().split(b"\0")[0]
         except OSError:
             continue
+        role = "master" if proc == pid else "emulator" if b"fake-gcs" in argv0 else "workers"
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-    return total
+                roles[role] += int(line.split()[1]) * 1024
+    return roles
 
 
 def prepare(url: str, pattern: str, link: str = "") -> tuple[Session, list[Clickable]]:
@@ -206,6 +213,7 @@ def run_cell(server: Server, pattern: str, users: int, seconds: float) -> dict:
     while tally.ready < users and time.monotonic() < setup_deadline:
         time.sleep(0.05)
     setup_seconds = time.monotonic() - setup_started
+    load_average = round(os.getloadavg()[0], 1)  # other work on the machine, for the reader
     server_cpu, client_cpu = cpu_seconds(server.process.pid), sum(os.times()[:2])
     window[0] = time.monotonic()
     window[1] = window[0] + seconds
@@ -233,13 +241,17 @@ def run_cell(server: Server, pattern: str, users: int, seconds: float) -> dict:
         "bytes_down_per_click": round(tally.down / clicks) if clicks else None,
         "server_cpu_cores": round(server_cpu / elapsed, 2),
         "client_cpu_cores": round(client_cpu / elapsed, 2),
+        "load_average": load_average,
         "server_rss_mb_after": round(rss_bytes(server.process.pid) / 2**20, 1),
     }
 
 
 @contextmanager
-def server_for(pattern: str, config: Config, scratch: Path) -> Iterator[Server]:
-    env = {**LOAD_ENV, "GCS_EMULATOR_DATA_DIR": str(scratch / f"gcs-{time.monotonic_ns()}")}
+def server_for(
+    pattern: str, config: Config, scratch: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    extra = LOAD_ENV if extra_env is None else extra_env
+    env = {**extra, "GCS_EMULATOR_DATA_DIR": str(scratch / f"gcs-{time.monotonic_ns()}")}
     with serve(
         "gunicorn",
         env=env,

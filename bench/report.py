@@ -66,22 +66,22 @@ def goals(payload: dict, load: dict) -> list[dict]:
     first = load["rows"][0] if load["rows"] else {}
     base = (first.get("worker_class"), first.get("workers"))
 
-    def rps(pattern: str) -> float | None:
+    def rps(pattern: str, key: str) -> float | None:
         for row in load["rows"]:
             same = (row["worker_class"], row["workers"]) == base
             if same and row["pattern"] == pattern and row["users"] == MATRIX_USERS:
-                return row["throughput_rps"]
+                return per_cpu_second(row) if key == "clicks_per_cpu_second" else row[key]
         return None
 
     for pattern in ("/gcs", "/memory", "/base64"):
-        mine, floor_rps = rps(pattern), rps("counter")
-        if mine is not None and floor_rps:
-            out.append({
-                "goal": f"{pattern} throughput at {MATRIX_USERS} users vs the counter's",
-                "target": "≥ 0.8×", "limit": -0.8,
-                "ratio": _ratio(mine, floor_rps),
-                "detail": f"{mine} vs {floor_rps} clicks/s",
-            })  # fmt: skip
+        for unit, key in (("clicks/s", "throughput_rps"), ("clicks per server CPU-second",
+                                                           "clicks_per_cpu_second")):  # fmt: skip
+            mine, floor_rps = rps(pattern, key), rps("counter", key)
+            if mine is not None and floor_rps:
+                out.append({"goal": f"{pattern} throughput at {MATRIX_USERS} users vs the "
+                            f"counter's ({unit})", "target": "≥ 0.8×", "limit": -0.8,
+                            "ratio": _ratio(mine, floor_rps),
+                            "detail": f"{mine} vs {floor_rps}"})  # fmt: skip
     for goal in out:
         limit, ratio = goal.pop("limit"), goal["ratio"]
         if goal["goal"].startswith("/base64"):
@@ -126,11 +126,19 @@ def payload_table(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def per_cpu_second(row: dict) -> float | None:
+    """Clicks per second of server CPU: what a cell did for the CPU it got. On a machine shared
+    with other work the server gets less CPU in some cells than in others; this figure moves
+    much less than clicks per second when that happens."""
+    cores = row.get("server_cpu_cores")
+    return round(row["throughput_rps"] / cores, 1) if cores else None
+
+
 def load_table(load: dict) -> str:
     lines = [
         "| page | users | gunicorn | clicks/s | p50 ms | p95 ms | errors | server CPU (cores) "
-        "| load generator CPU (cores) |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| clicks per server CPU-second | load generator CPU (cores) | load average |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in load["rows"]:
         threads = f" × {r['threads']} threads" if r["worker_class"] == "gthread" else ""
@@ -138,7 +146,8 @@ def load_table(load: dict) -> str:
         lines.append(
             f"| {r['pattern']} | {r['users']} | {gunicorn} | {r['throughput_rps']} | "
             f"{r['latency_ms_p50']} | {r['latency_ms_p95']} | {r['errors']} | "
-            f"{r['server_cpu_cores']} | {r['client_cpu_cores']} |"
+            f"{r['server_cpu_cores']} | {per_cpu_second(r)} | {r['client_cpu_cores']} | "
+            f"{r.get('load_average', 'n/a')} |"
         )
     return "\n".join(lines)
 
@@ -208,10 +217,10 @@ def blocks(payload: dict, load: dict) -> dict[str, str]:
 
 
 def replace_block(text: str, name: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- bench:{name} -->\n).*?(\n<!-- /bench:{name} -->)", re.S)
+    pattern = re.compile(rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.S)
     if not pattern.search(text):
         raise ValueError(f"no <!-- bench:{name} --> block")
-    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
 
 
 def write(results: Path = RESULTS, update_docs: bool = True) -> Path:

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.load import Config, prepare, rss_bytes, server_for
+from bench.load import Config, prepare, rss_by_role, server_for
 from bench.protocol import ProtocolError
 from bench.results import RESULTS, machine, write_json
 
@@ -52,13 +52,20 @@ def visitor(url: str, pattern: str, clicks: int, deadline: float, tally: Counter
                 tally[type(failure).__name__] += 1
 
 
+def sample(pid: int, started: float, clicks: int) -> dict:
+    roles = {f"{k}_mb": round(v / 2**20, 1) for k, v in rss_by_role(pid).items()}
+    return {"t": round(time.monotonic() - started, 1), "clicks": clicks,
+            "rss_mb": round(sum(roles.values()), 1), **roles}  # fmt: skip
+
+
 def run(minutes: float, users: int, clicks: int, config: Config, sample_every: float,
         out_dir: Path) -> dict:  # fmt: skip
     scratch = Path(tempfile.mkdtemp(prefix="bench-soak-"))
     tally: Counter = Counter()
     lock = threading.Lock()
     samples = []
-    with server_for("app", config, scratch) as server:
+    # The app's own defaults (the 256 MB /memory cap), as deployed: no load-test overrides.
+    with server_for("app", config, scratch, extra_env={}) as server:
         started = time.monotonic()
         deadline = started + minutes * 60
         threads = [
@@ -74,21 +81,24 @@ def run(minutes: float, users: int, clicks: int, config: Config, sample_every: f
         while time.monotonic() < deadline:
             with lock:
                 done = tally["clicks"]
-            samples.append({"t": round(time.monotonic() - started, 1),
-                            "rss_mb": round(rss_bytes(server.process.pid) / 2**20, 1),
-                            "clicks": done})  # fmt: skip
+            samples.append(sample(server.process.pid, started, done))
             time.sleep(min(sample_every, max(0.0, deadline - time.monotonic())))
         for thread in threads:
             thread.join(timeout=60)
-        samples.append({"t": round(time.monotonic() - started, 1),
-                        "rss_mb": round(rss_bytes(server.process.pid) / 2**20, 1),
-                        "clicks": tally["clicks"]})  # fmt: skip
+        samples.append(sample(server.process.pid, started, tally["clicks"]))
     errors = {k: v for k, v in tally.items() if k not in ("visits", "clicks")}
     server_errors = sum(v for k, v in errors.items() if k.startswith("HTTP 5"))
     # "Flat": the last fifth of the run against the second fifth (the first is warm-up).
     fifth = max(1, len(samples) // 5)
-    early = round(statistics.median(s["rss_mb"] for s in samples[fifth : 2 * fifth]), 1)
-    late = round(statistics.median(s["rss_mb"] for s in samples[-fifth:]), 1)
+
+    def median(key: str, part: list[dict]) -> float:
+        return round(statistics.median(s[key] for s in part), 1)
+
+    early = median("rss_mb", samples[fifth : 2 * fifth])
+    late = median("rss_mb", samples[-fifth:])
+    by_role = {role: [median(f"{role}_mb", samples[fifth : 2 * fifth]),
+                      median(f"{role}_mb", samples[-fifth:])]
+               for role in ("master", "workers", "emulator")}  # fmt: skip
     result = {
         "meta": {
             **machine(),
@@ -106,6 +116,7 @@ def run(minutes: float, users: int, clicks: int, config: Config, sample_every: f
         "rss_mb_early_median": early,
         "rss_mb_late_median": late,
         "rss_growth_mb": round(late - early, 1),
+        "rss_mb_early_late_by_role": by_role,
         "samples": samples,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +134,10 @@ def chart(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 3), dpi=100)
-    ax.plot([s["t"] / 60 for s in result["samples"]], [s["rss_mb"] for s in result["samples"]])
+    minutes = [s["t"] / 60 for s in result["samples"]]
+    for key in ("rss_mb", "workers_mb", "emulator_mb"):
+        ax.plot(minutes, [s[key] for s in result["samples"]], label=key.removesuffix("_mb"))
+    ax.legend(fontsize=7)
     title = f"Soak: {result['meta']['users']} users, {result['meta']['gunicorn']}"
     ax.set(xlabel="minutes", ylabel="server RSS (MB)", ylim=(0, None), title=title)
     fig.tight_layout()
@@ -148,8 +162,13 @@ def report(result: dict) -> str:
         f"{result['errors'] or ''} |\n"
         f"| resident memory, 2nd fifth of the run (median) | {result['rss_mb_early_median']} MB |\n"
         f"| resident memory, last fifth (median) | {result['rss_mb_late_median']} MB |\n"
-        f"| growth | {result['rss_growth_mb']} MB |\n\n"
-        f"![Resident memory over the run](soak.png)\n"
+        f"| growth | {result['rss_growth_mb']} MB |\n"
+        + "".join(
+            f"| {role}: 2nd fifth → last fifth (median) | {a} → {b} MB |\n"
+            for role, (a, b) in result["rss_mb_early_late_by_role"].items()
+        )
+        + "\n"
+        "![Resident memory over the run](soak.png)\n"
     )
 
 
