@@ -3,9 +3,17 @@
 For each page and gallery size: what the browser sent to and received from /__ui__ (Playwright's
 request.sizes()) for the last "Add sample images" click and for a select click, the image bytes
 the select fetched from elsewhere (storage), and the time of a select click (median and p95 of
-`--clicks` clicks, request sent to response end, on loopback: server time plus a little).
+`--clicks` clicks, request sent to response end, on loopback: server time plus a little), as wall
+time and as the serving thread's CPU time (app/timing.py; steadier on a busy machine).
 
-    .venv/bin/python -m bench.payload                 # /base64, /memory and /gcs at 1, 12, 48
+Besides each page as it ships (variant "default"), /base64 is measured under Mesop's own remedies:
+`MESOP_STATE_SESSION_BACKEND=memory` (variant "state-memory": the browser sends a token, not the
+state) and `MESOP_WEBSOCKETS_ENABLED=true` (variant "websockets": state stays in the server's
+per-connection context; bytes are websocket frame payloads, and the server's time per interaction
+is not logged, as the whole connection is one request). The floor (path "/counter", variant
+"floor") is bench/counter_app.py's button: Mesop's smallest click.
+
+    .venv/bin/python -m bench.payload                 # everything, at 1, 12, 48 images
     .venv/bin/python -m bench.payload --paths /gcs --sizes 1 48 --clicks 40 --out results.json
 """
 
@@ -13,28 +21,121 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Page, Request, expect, sync_playwright
+from playwright.sync_api import Page, Request, WebSocket, expect, sync_playwright
 
+from bench.results import RESULTS, finish, percentile
 from tests.conftest import chromium_path
 from tests.gallery_page import SAMPLES_PER_CLICK, open_gallery, thumbnails, wait_until_shown
 from tests.harness import ROOT, serve
-from tests.wire import Traffic, ui_traffic
+from tests.wire import Traffic, is_ui
 
-RESULTS = ROOT / "bench" / "results"
+Meter = Callable[[Page, Callable[[], object]], Traffic]
 
 
-def fill(page: Page, size: int) -> Traffic:
+def ui_bytes(page: Page, action: Callable[[], object], timeout: float = 60) -> Traffic:
+    """tests/wire.py's ui_traffic, with the wait for the reply's end bounded: on a busy machine
+    Playwright's `response.finished()` has been seen to wait for good (a TimeoutError here lets
+    the case be retried)."""
+    finished: list[Request] = []
+
+    def on_finished(request: Request) -> None:
+        if is_ui(request):
+            finished.append(request)
+
+    page.on("requestfinished", on_finished)
+    try:
+        with page.expect_request(is_ui, timeout=timeout * 1000) as started:
+            action()
+        request = started.value
+        deadline = time.monotonic() + timeout
+        while request not in finished:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"/__ui__ reply not finished within {timeout:.0f} s")
+            page.wait_for_timeout(10)
+    finally:
+        page.remove_listener("requestfinished", on_finished)
+    sizes = request.sizes()
+    elapsed = request.timing["responseEnd"] - max(0.0, request.timing["requestStart"])
+    return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"], ms=elapsed)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A way of serving the app: its name in the results, its environment, its gunicorn flags."""
+
+    name: str
+    paths: tuple[str, ...]
+    env: dict[str, str]
+    gunicorn_args: tuple[str, ...] = ()
+
+
+VARIANTS = (
+    Variant("default", ("/base64", "/memory", "/gcs"), {}),
+    Variant("state-memory", ("/base64",), {"MESOP_STATE_SESSION_BACKEND": "memory"}),
+    # A websocket holds its worker for the connection's life: a threaded worker keeps the page's
+    # other requests (scripts, fonts) served meanwhile.
+    Variant(
+        "websockets",
+        ("/base64",),
+        {"MESOP_WEBSOCKETS_ENABLED": "true"},
+        ("--worker-class", "gthread", "--threads", "8"),
+    ),
+)
+
+
+class WsMeter:
+    """Bytes of one interaction over Mesop's websocket: the frames' payload lengths from the
+    frame that carries the event to the frame that ends the reply (`<stream_end>`)."""
+
+    def __init__(self, page: Page) -> None:
+        self.up = self.down = 0
+        self.ended = 0
+        self.started = self.finished = 0.0
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws: WebSocket) -> None:
+        ws.on("framesent", self._sent)
+        ws.on("framereceived", self._received)
+
+    def _sent(self, payload: str | bytes) -> None:
+        self.up += len(payload)
+        self.started = self.started or time.perf_counter()
+
+    def _received(self, payload: str | bytes) -> None:
+        self.down += len(payload)
+        raw = payload.encode() if isinstance(payload, str) else payload
+        if self.started and b"<stream_end>" in raw:  # the end of this interaction's reply
+            self.ended += 1
+            self.finished = time.perf_counter()
+
+    def __call__(self, page: Page, action: Callable[[], object]) -> Traffic:
+        self.up = self.down = 0
+        self.started = 0.0
+        ended = self.ended
+        action()
+        deadline = time.monotonic() + 120
+        while self.ended == ended:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no <stream_end> frame within 120 s")
+            page.wait_for_timeout(10)  # lets Playwright deliver the frame events
+        return Traffic(self.up, self.down, (self.finished - self.started) * 1000)
+
+
+def fill(page: Page, size: int, meter: Meter = ui_bytes) -> Traffic:
     """Bring the gallery to `size` images; return the /__ui__ traffic of the last addition."""
     if size == 1:
         sample = sorted((ROOT / "app/gallery/samples").glob("*.jpg"))[0]
         button = page.locator("input[type=file]")
-        traffic = ui_traffic(page, lambda: button.set_input_files(str(sample)))
+        traffic = meter(page, lambda: button.set_input_files(str(sample)))
         expect(thumbnails(page)).to_have_count(1, timeout=60_000)
         return traffic
     if size % SAMPLES_PER_CLICK:
@@ -43,27 +144,36 @@ def fill(page: Page, size: int) -> Traffic:
     while thumbnails(page).count() < size:
         button = page.get_by_role("button", name="Add sample images")
         before = thumbnails(page).count()
-        traffic = ui_traffic(page, button.click)
+        traffic = meter(page, button.click)
         expect(thumbnails(page)).to_have_count(before + SAMPLES_PER_CLICK, timeout=120_000)
     return traffic
 
 
-def server_ms(log: Path, after_line: int) -> float:
-    """The server's time for the /__ui__ request logged after `after_line` (app/timing.py)."""
-    for _ in range(200):
+def logged_lines(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def server_time(log: Path, after_line: int) -> tuple[float, float]:
+    """The server's wall and CPU ms for the /__ui__ request logged after `after_line`."""
+    for _ in range(500):
         lines = log.read_text().splitlines() if log.exists() else []
         if len(lines) > after_line:
-            return json.loads(lines[after_line])["ms"]
+            record = json.loads(lines[after_line])
+            return record["ms"], record["cpu_ms"]
         time.sleep(0.01)
     raise RuntimeError(f"no timing line in {log}: is GALLERY_TIMING_LOG set for the server?")
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(len(ordered) * fraction))], 1)
+def summary(prefix: str, values: list[float]) -> dict:
+    if not values:
+        return {f"{prefix}_median": None, f"{prefix}_p95": None}
+    return {f"{prefix}_median": round(statistics.median(values), 2),
+            f"{prefix}_p95": percentile(values, 0.95)}  # fmt: skip
 
 
-def measure(page: Page, url: str, size: int, clicks: int, log: Path) -> dict:
+def measure(
+    page: Page, url: str, size: int, clicks: int, log: Path | None, meter: Meter = ui_bytes
+) -> dict:
     media: list[int] = []
 
     def on_finished(request: Request) -> None:
@@ -71,19 +181,26 @@ def measure(page: Page, url: str, size: int, clicks: int, log: Path) -> dict:
             media.append(max(0, request.sizes()["responseBodySize"]))
 
     open_gallery(page, url)
-    add = fill(page, size)
+    logged = logged_lines(log) if log else 0
+    add = fill(page, size, meter)
+    added = log is not None and logged_lines(log) > logged
+    add_time = server_time(log, logged_lines(log) - 1) if added else None
     page.on("requestfinished", on_finished)
     cards = thumbnails(page)
     names = [cards.nth(i).get_attribute("alt").removeprefix("Thumbnail: ") for i in (0, size - 1)]
     selects: list[Traffic] = []
     server: list[float] = []
+    cpu: list[float] = []
     first_media = 0
     for n in range(clicks):
         index = 0 if n % 2 == 0 else size - 1  # alternate, so every click changes the viewer
         media.clear()
-        logged = len(log.read_text().splitlines()) if log.exists() else 0
-        selects.append(ui_traffic(page, cards.nth(index).click))
-        server.append(server_ms(log, logged))
+        logged = logged_lines(log) if log else 0
+        selects.append(meter(page, cards.nth(index).click))
+        if log:
+            wall, thread_cpu = server_time(log, logged)
+            server.append(wall)
+            cpu.append(thread_cpu)
         wait_until_shown(page, names[n % 2] if size > 1 else names[0])
         page.wait_for_timeout(50)
         if n == 0:
@@ -97,10 +214,144 @@ def measure(page: Page, url: str, size: int, clicks: int, log: Path) -> dict:
         "select_down": selects[0].down,
         "select_media": first_media,
         "reselect_media": sum(media),
-        "select_server_ms_median": round(statistics.median(server), 2),
-        "select_server_ms_p95": percentile(server, 0.95),
+        **summary("select_server_ms", server),
+        **summary("select_server_cpu_ms", cpu),
         "select_browser_ms_median": round(statistics.median(browser), 1),
+        "add_server_ms": add_time[0] if add_time else None,
+        "add_server_cpu_ms": add_time[1] if add_time else None,
     }
+
+
+def measure_counter(page: Page, url: str, clicks: int, log: Path) -> dict:
+    """The floor: the counter's button clicked `clicks` times, measured like a select click."""
+    page.goto(url)
+    button = page.get_by_role("button", name="Count")
+    expect(button).to_be_enabled()
+    traffic: list[Traffic] = []
+    server: list[float] = []
+    cpu: list[float] = []
+    for n in range(clicks):
+        logged = logged_lines(log)
+        traffic.append(ui_bytes(page, button.click))
+        expect(page.get_by_text(f"Clicked {n + 1} times")).to_be_visible()
+        wall, thread_cpu = server_time(log, logged)
+        server.append(wall)
+        cpu.append(thread_cpu)
+    return {
+        "path": "/counter",
+        "variant": "floor",
+        "images": 0,
+        "add_up": 0,
+        "add_down": 0,
+        "select_up": traffic[-1].up,
+        "select_down": traffic[-1].down,
+        "select_media": 0,
+        "reselect_media": 0,
+        **summary("select_server_ms", server),
+        **summary("select_server_cpu_ms", cpu),
+        "select_browser_ms_median": round(statistics.median(t.ms for t in traffic), 1),
+        "add_server_ms": None,
+        "add_server_cpu_ms": None,
+    }
+
+
+def print_row(row: dict) -> None:
+    server = row["select_server_ms_median"]
+    print(
+        f"payload {row['path']:8} {row['variant']:12} {row['images']:3} images | select: "
+        f"{row['select_up']:>10,} B up {row['select_down']:>9,} B down "
+        f"{row['select_media']:>8,} B media, server {server} ms "
+        f"(cpu {row['select_server_cpu_ms_median']}) | "
+        f"last add: {row['add_up']:>10,} B up {row['add_down']:>10,} B down",
+        flush=True,
+    )
+
+
+def run(
+    paths: list[str],
+    sizes: list[int],
+    clicks: int,
+    variants: list[str],
+    scratch: Path,
+    out: Path | None = RESULTS / "payload.json",
+) -> dict:
+    """Every chosen variant's pages at every size, then the counter floor; one browser."""
+    rows = []
+    log = scratch / "timing.jsonl"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path())
+        for variant in [v for v in VARIANTS if v.name in variants]:
+            env = {**variant.env, "GCS_EMULATOR_DATA_DIR": str(scratch / f"gcs-{variant.name}"),
+                   "GALLERY_TIMING_LOG": str(log)}  # fmt: skip
+            with serve("gunicorn", env=env, gunicorn_args=variant.gunicorn_args,
+                       log_dir=scratch) as server:  # fmt: skip
+                for path in [p for p in variant.paths if p in paths]:
+                    for size in sizes:
+                        context = browser.new_context()  # a fresh visit: no other page's state
+                        page = context.new_page()
+                        ws = variant.name == "websockets"
+                        meter: Meter = WsMeter(page) if ws else ui_bytes
+                        measured = measure(
+                            page, server.url + path, size, clicks, None if ws else log, meter
+                        )
+                        context.close()
+                        rows.append({"path": path, "variant": variant.name, **measured})
+                        print_row(rows[-1])
+        if "floor" in variants:
+            env = {"GALLERY_TIMING_LOG": str(log), "GCS_EMULATOR_DATA_DIR": str(scratch / "gcs")}
+            with serve("gunicorn", env=env, wsgi_app="bench.counter_app:timed_app",
+                       log_dir=scratch) as server:  # fmt: skip
+                context = browser.new_context()
+                rows.append(measure_counter(context.new_page(), server.url, clicks, log))
+                context.close()
+                print_row(rows[-1])
+        browser.close()
+    meta = {
+        "server": "gunicorn app.main:app, 1 sync worker (production mode), loopback; "
+        "variant websockets: 1 gthread worker, 8 threads",
+        "browser": "chromium (headless)",
+        "measured_with": "Playwright request.sizes() on /__ui__ (websockets: frame payload "
+        "lengths); server time from app/timing.py (wall and thread CPU)",
+        "clicks_per_case": clicks,
+    }
+    return finish(meta, rows, out)
+
+
+def run_isolated(
+    paths: list[str],
+    sizes: list[int],
+    clicks: int,
+    variants: list[str],
+    out: Path | None = RESULTS / "payload.json",
+    timeout: float = 300,
+) -> dict:
+    """`run`, one case (variant, page, size) per child process, bounded by `timeout`, tried twice.
+
+    Why: on a busy machine a Playwright wait has been seen to hang for good (rarely, never twice
+    in a row); a child process can be stopped and the case retried, a thread cannot."""
+    rows, meta = [], {}
+    groups = [(v.name, p, [size]) for v in VARIANTS if v.name in variants
+              for p in v.paths if p in paths for size in sizes]  # fmt: skip
+    groups += [("floor", "", sizes)] if "floor" in variants else []
+    for variant, path, case_sizes in groups:
+        scratch = Path(tempfile.mkdtemp(prefix="bench-payload-"))
+        command = [sys.executable, "-m", "bench.payload", "--variants", variant, "--paths",
+                   path or "/", "--sizes", *map(str, case_sizes), "--clicks", str(clicks),
+                   "--out", str(scratch / "part.json")]  # fmt: skip
+        for attempt in (1, 2):
+            try:
+                subprocess.run(command, cwd=ROOT, check=True, timeout=timeout)
+                break
+            except (subprocess.TimeoutExpired, subprocess.CalledProcessError) as failure:
+                print(f"payload {variant} {path} {case_sizes}: attempt {attempt} failed: {failure}",
+                      flush=True)  # fmt: skip
+                if attempt == 2:
+                    raise
+        part = json.loads((scratch / "part.json").read_text())
+        rows += part["rows"]
+        meta = part["meta"]
+    meta.pop("load_average_at_start", None)  # finish() records the whole run's
+    return finish(meta, rows, out)
 
 
 def main() -> None:
@@ -108,40 +359,14 @@ def main() -> None:
     parser.add_argument("--paths", nargs="+", default=["/base64", "/memory", "/gcs"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 12, 48])
     parser.add_argument("--clicks", type=int, default=20, help="select clicks timed per case")
+    parser.add_argument(
+        "--variants", nargs="+", default=[*(v.name for v in VARIANTS), "floor"],
+        help="default, state-memory, websockets, floor (the counter page)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS / "payload.json")
     args = parser.parse_args()
-
-    rows = []
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
-    log = scratch / "timing.jsonl"
-    env = {"GCS_EMULATOR_DATA_DIR": str(scratch / "gcs"), "GALLERY_TIMING_LOG": str(log)}
-    with serve("gunicorn", env=env) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path())
-        for path in args.paths:
-            for size in args.sizes:
-                context = browser.new_context()  # a fresh visit: no state from other pages
-                page = context.new_page()
-                row = {"path": path, **measure(page, server.url + path, size, args.clicks, log)}
-                context.close()
-                rows.append(row)
-                print(
-                    f"{path:8} {size:3} images | select: {row['select_up']:>10,} B up "
-                    f"{row['select_down']:>9,} B down {row['select_media']:>8,} B media, "
-                    f"server {row['select_server_ms_median']:>6} ms median "
-                    f"{row['select_server_ms_p95']:>6} p95 | "
-                    f"last add: {row['add_up']:>10,} B up {row['add_down']:>10,} B down"
-                )
-        browser.close()
-    meta = {
-        "server": "gunicorn app.main:app, 1 sync worker (production mode), loopback",
-        "browser": "chromium (headless)",
-        "python": platform.python_version(),
-        "measured_with": "Playwright request.sizes() on /__ui__; server time from app/timing.py",
-        "clicks_per_case": args.clicks,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
-    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    run(args.paths, args.sizes, args.clicks, args.variants, scratch, args.out)
 
 
 if __name__ == "__main__":

@@ -63,8 +63,11 @@ def serve(
     env: Mapping[str, str] | None = None,
     workers: int = 1,
     log_dir: Path | None = None,
+    gunicorn_args: tuple[str, ...] = (),
+    wsgi_app: str = "app.main:app",
 ) -> Iterator[Server]:
-    """kind: "gunicorn" (production mode) or "mesop" (the CLI, in its debug mode)."""
+    """kind: "gunicorn" (production mode) or "mesop" (the CLI, in its debug mode).
+    gunicorn_args: more flags (the benchmarks' worker classes); wsgi_app: what gunicorn serves."""
     port = free_port()
     if kind == "gunicorn":
         command = [
@@ -75,7 +78,8 @@ def serve(
             str(workers),
             "--timeout",
             "120",
-            "app.main:app",
+            *gunicorn_args,
+            wsgi_app,
         ]
     elif kind == "mesop":
         command = [str(BIN / "mesop"), "app/main.py", f"--port={port}"]

@@ -1,0 +1,335 @@
+"""Throughput and latency under concurrent users, against gunicorn on loopback, per worker class.
+
+Each simulated user is one thread holding one `bench.protocol.Session` (a browser tab, minus the
+browser): it opens the page, adds the 12 sample images once (untimed set-up), then clicks two
+thumbnails in turn as fast as the server answers (a closed loop, no think time: the figures are
+the most this server does, not a traffic forecast). The counter page (bench/counter_app.py) is
+the floor: the same loop on Mesop's smallest click. Every cell gets a fresh server, so no cell
+inherits another's galleries, and stops by itself after `--seconds`.
+
+The load generator shares the machine with the server: its CPU use is measured and reported next
+to the server's, so a reader can tell a server limit from a client limit.
+
+    .venv/bin/python -m bench.load                                  # the full matrix, ~10 min
+    .venv/bin/python -m bench.load --patterns /gcs --users 50 --configs gthread:1 --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.protocol import Clickable, ProtocolError, Session
+from bench.results import RESULTS, finish, percentile
+from tests.harness import Server, serve
+
+PATTERNS = ("counter", "/base64", "/memory", "/gcs")
+COUNTER_APP = "bench.counter_app:app"
+THREADS = 8  # the Dockerfile's --threads: gthread cells use it
+SETUP_SECONDS = 90  # bound on a cell's set-up; users not ready by then do not take part
+CLICK_TIMEOUT = 30  # a click unanswered this long counts as an error (TimeoutError)
+# 100 users' galleries of 12 samples hold ~350 MB on /memory: above the default 256 MB cap, which
+# would evict galleries mid-run. The load server gets room for them; the cap is measured elsewhere
+# (bench/memory_cap.py).
+LOAD_ENV = {"MEMORY_MAX_BYTES": str(1 << 30)}
+# /gcs users open one gallery by its link: filling a gallery uploads to the emulator (about a
+# second each under load), which would make set-up, not the measured clicks, the run's length. A
+# select click costs the same on a shared gallery (listings are cached per gallery and version).
+# /memory and /base64 users each fill their own (a tenth of a second): their state is per user.
+SHARED_LINK = ("/gcs",)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A gunicorn set-up: worker class and number of workers (gthread: THREADS threads each)."""
+
+    worker_class: str
+    workers: int
+
+    @classmethod
+    def parse(cls, text: str) -> Config:
+        worker_class, _, workers = text.partition(":")
+        return cls(worker_class, int(workers or 1))
+
+    def gunicorn_args(self) -> tuple[str, ...]:
+        args = ("--worker-class", self.worker_class)
+        return (*args, "--threads", str(THREADS)) if self.worker_class == "gthread" else args
+
+    @property
+    def label(self) -> str:
+        threads = f"×{THREADS} threads" if self.worker_class == "gthread" else ""
+        return f"{self.worker_class} {self.workers}w{threads}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its live children (gunicorn's master and workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(c) for c in task.read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process and its live children, from /proc/<pid>/status."""
+    return sum(rss_by_role(pid).values())
+
+
+def rss_by_role(pid: int) -> dict[str, int]:
+    """Resident memory of gunicorn's master, its workers (summed) and the embedded emulator."""
+    roles = {"master": 0, "workers": 0, "emulator": 0}
+    for proc in [pid, *children(pid)]:
+        try:
+            status = Path(f"/proc/{proc}/status").read_text()
+            argv0 = Path(f"/proc/{proc}/cmdline").read_bytes().split(b"\0")[0]
+        except OSError:
+            continue
+        role = "master" if proc == pid else "emulator" if b"fake-gcs" in argv0 else "workers"
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                roles[role] += int(line.split()[1]) * 1024
+    return roles
+
+
+def prepare(url: str, pattern: str, link: str = "") -> tuple[Session, list[Clickable]]:
+    """A user at the start of the measured loop: page open, gallery filled, click targets known.
+    With `link` (a gallery id), the user opens that gallery by its address instead of filling
+    its own, as visitors of a shared link do."""
+    if pattern == "counter":
+        session = Session(url, "/", timeout=CLICK_TIMEOUT)
+        session.init()
+        return session, session.find("Count")
+    query = {"gallery": link} if link else None
+    session = Session(url, pattern, query=query, timeout=CLICK_TIMEOUT)
+    session.init()
+    if not link:
+        session.click(session.find("Add sample images")[0])
+        session.refresh_tree()
+    thumbs = session.find("Thumbnail")
+    if len(thumbs) < 2:
+        raise ProtocolError(f"{pattern}: expected thumbnails after adding samples, got {thumbs}")
+    return session, [thumbs[0], thumbs[-1]]  # alternate, so every click changes the selection
+
+
+def shared_gallery(url: str, pattern: str) -> str:
+    """One gallery of 12 samples, made by a first visitor; its id, for the others' links."""
+    session, _ = prepare(url, pattern)
+    session.close()
+    return session.state_value("gallery_id")
+
+
+@dataclass
+class Tally:
+    """What the users of one cell observed; threads append, the main thread reads after join."""
+
+    latencies: list[float]
+    errors: Counter
+    up: int = 0
+    down: int = 0
+    ready: int = 0
+    setup_failures: int = 0
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+def user(
+    url: str, pattern: str, link: str, tally: Tally, go: threading.Event, window: list[float]
+) -> None:
+    try:
+        session, targets = prepare(url, pattern, link)
+    except (OSError, ProtocolError, IndexError) as failure:
+        with tally.lock:
+            tally.setup_failures += 1
+            tally.errors[f"setup: {type(failure).__name__}: {failure}"[:120]] += 1
+        return
+    finally:
+        with tally.lock:
+            tally.ready += 1
+    go.wait()
+    n = 0
+    try:
+        while time.monotonic() < window[1]:
+            try:
+                reply = session.click(targets[n % len(targets)])
+            except ProtocolError as failure:
+                kind = f"HTTP {failure.status}" if failure.status != 200 else "mesop error"
+                with tally.lock:
+                    tally.errors[kind] += 1
+                continue
+            except OSError as failure:
+                with tally.lock:
+                    tally.errors[type(failure).__name__] += 1
+                continue
+            finally:
+                n += 1
+            if time.monotonic() <= window[1]:
+                with tally.lock:
+                    tally.latencies.append(reply.seconds)
+                    tally.up += reply.bytes_up
+                    tally.down += reply.bytes_down
+    finally:
+        session.close()
+
+
+def run_cell(server: Server, pattern: str, users: int, seconds: float) -> dict:
+    """`users` users on `pattern` for `seconds` (after an untimed, bounded set-up)."""
+    tally = Tally([], Counter())
+    go = threading.Event()
+    window = [0.0, 0.0]
+    setup_started = time.monotonic()
+    link = shared_gallery(server.url, pattern) if pattern in SHARED_LINK else ""
+    threads = [
+        threading.Thread(
+            target=user, args=(server.url, pattern, link, tally, go, window), daemon=True
+        )
+        for _ in range(users)
+    ]
+    for thread in threads:
+        thread.start()
+    setup_deadline = setup_started + SETUP_SECONDS
+    while tally.ready < users and time.monotonic() < setup_deadline:
+        time.sleep(0.05)
+    setup_seconds = time.monotonic() - setup_started
+    load_average = round(os.getloadavg()[0], 1)  # other work on the machine, for the reader
+    server_cpu, client_cpu = cpu_seconds(server.process.pid), sum(os.times()[:2])
+    window[0] = time.monotonic()
+    window[1] = window[0] + seconds
+    go.set()
+    for thread in threads:
+        thread.join(timeout=max(0.0, window[1] - time.monotonic()) + CLICK_TIMEOUT + 5)
+    elapsed = time.monotonic() - window[0]
+    server_cpu = cpu_seconds(server.process.pid) - server_cpu
+    client_cpu = sum(os.times()[:2]) - client_cpu
+    clicks = len(tally.latencies)
+    ms = sorted(x * 1000 for x in tally.latencies)
+    return {
+        "pattern": pattern,
+        "users": users,
+        "active_users": users - tally.setup_failures,
+        "seconds": seconds,
+        "setup_seconds": round(setup_seconds, 1),
+        "clicks": clicks,
+        "throughput_rps": round(clicks / seconds, 1),
+        "latency_ms_p50": round(statistics.median(ms), 1) if ms else None,
+        "latency_ms_p95": percentile(ms, 0.95) if ms else None,
+        "errors": sum(tally.errors.values()),
+        "error_kinds": dict(tally.errors),
+        "bytes_up_per_click": round(tally.up / clicks) if clicks else None,
+        "bytes_down_per_click": round(tally.down / clicks) if clicks else None,
+        "server_cpu_cores": round(server_cpu / elapsed, 2),
+        "client_cpu_cores": round(client_cpu / elapsed, 2),
+        "load_average": load_average,
+        "server_rss_mb_after": round(rss_bytes(server.process.pid) / 2**20, 1),
+    }
+
+
+@contextmanager
+def server_for(
+    pattern: str, config: Config, scratch: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    extra = LOAD_ENV if extra_env is None else extra_env
+    env = {**extra, "GCS_EMULATOR_DATA_DIR": str(scratch / f"gcs-{time.monotonic_ns()}")}
+    with serve(
+        "gunicorn",
+        env=env,
+        workers=config.workers,
+        gunicorn_args=config.gunicorn_args(),
+        wsgi_app=COUNTER_APP if pattern == "counter" else "app.main:app",
+        log_dir=scratch,
+    ) as server:
+        yield server
+
+
+def cells(
+    patterns: list[str], users: list[int], configs: list[Config], matrix_users: int
+) -> list[tuple[str, int, Config]]:
+    """Every pattern at every user count on the first config (the Dockerfile's); then the worker
+    classes on the patterns that scale across workers (counter, /gcs) at `matrix_users` users."""
+    plan = [(p, u, configs[0]) for p in patterns for u in users]
+    for config in configs[1:]:
+        plan += [(p, matrix_users, config) for p in patterns if p in ("counter", "/gcs")]
+    return plan
+
+
+def run(
+    patterns: list[str],
+    users: list[int],
+    configs: list[Config],
+    seconds: float,
+    scratch: Path,
+    matrix_users: int = 50,
+    out: Path | None = RESULTS / "load.json",
+) -> dict:
+    rows = []
+    for pattern, count, config in cells(patterns, users, configs, matrix_users):
+        with server_for(pattern, config, scratch) as server:
+            row = {**run_cell(server, pattern, count, seconds), **asdict(config)}
+        row["threads"] = THREADS if config.worker_class == "gthread" else 1
+        rows.append(row)
+        print(
+            f"load {pattern:8} {count:3} users {config.label:22} "
+            f"{row['throughput_rps']:7.1f} clicks/s p50 {row['latency_ms_p50']} ms "
+            f"p95 {row['latency_ms_p95']} ms errors {row['errors']} "
+            f"cpu server {row['server_cpu_cores']} client {row['client_cpu_cores']} "
+            f"(set-up {row['setup_seconds']} s)",
+            flush=True,
+        )
+    meta = {
+        "server": "gunicorn on loopback, a fresh server per cell; gthread with "
+        f"{THREADS} threads per worker; MEMORY_MAX_BYTES=1 GiB",
+        "client": "bench/protocol.py users (threads) in one process on the same machine: "
+        "closed loop, no think time, each user alternating two thumbnail clicks "
+        "(counter: its button) after adding 12 samples; /gcs users share one gallery "
+        "by its link",
+        "seconds_per_cell": seconds,
+    }
+    return finish(meta, rows, out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patterns", nargs="+", default=list(PATTERNS))
+    parser.add_argument("--users", nargs="+", type=int, default=[10, 50, 100])
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        type=Config.parse,
+        default=[Config.parse(c) for c in DEFAULT_CONFIGS],
+        help="worker_class:workers; the first is used for every pattern and user count",
+    )
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--out", type=Path, default=RESULTS / "load.json")
+    args = parser.parse_args()
+    import tempfile
+
+    run(args.patterns, args.users, args.configs, args.seconds,
+        Path(tempfile.mkdtemp(prefix="bench-load-")), out=args.out)  # fmt: skip
+
+
+DEFAULT_CONFIGS = ("gthread:1", "sync:1", "sync:2", "gthread:2", "gevent:1", "gevent:2")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""A Mesop client that speaks the browser's protocol, for load tests: no browser, same requests.
+
+Why not a browser: a load test wants hundreds of users on two cores. Why not a recorded request
+replayed: Mesop's state lives in the client, so a faithful user must keep it as the browser does,
+applying the server's state diffs and sending the whole state back on every click (on /base64, the
+images). What it does, as Mesop 1.3.7's web client does:
+
+- `POST /__ui__` with `base64url(UiRequest)` and an `Origin` header (else 403); the reply is
+  server-sent events, `data: base64(UiResponse)`, ending with `data: <stream_end>`;
+- an init request returns the full component tree and the full states; an event returns state
+  diffs in DeepDiff's flat-dict Delta format, applied here to the JSON states;
+- handler ids come from the rendered tree (each component's typed proto); an event without a
+  handler (a window resize) makes Mesop send the full tree again, which is how the client learns
+  the thumbnails after a render it only received as a component diff.
+
+What it leaves out: the images themselves (on /gcs the browser would fetch them from storage, not
+from Mesop; on /memory and /base64 they arrive inside the replies, which are read in full).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from deepdiff import Delta
+from mesop.components.box import box_pb2
+from mesop.components.button import button_pb2
+from mesop.components.image import image_pb2
+from mesop.components.text import text_pb2
+from mesop.protos import ui_pb2 as pb
+
+STREAM_END = b"<stream_end>"
+STALE_CONNECTION = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+
+
+class ProtocolError(RuntimeError):
+    """The server answered, but not as a working Mesop app does (an error reply, a bad status)."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Clickable:
+    handler_id: str
+    key: str
+    label: str  # the text or image alt inside it: how a user would pick it
+
+
+@dataclass
+class Reply:
+    status: int
+    bytes_up: int
+    bytes_down: int
+    seconds: float
+    messages: list[pb.UiResponse] = field(default_factory=list)
+
+    @property
+    def root(self) -> pb.Component | None:
+        for message in self.messages:
+            if message.HasField("render") and message.render.HasField("root_component"):
+                return message.render.root_component
+        return None
+
+
+def clickables(component: pb.Component) -> Iterator[Clickable]:
+    """Every button and clickable box in the tree, labelled by the first text or alt inside it."""
+    name = component.type.name.fn_name
+    handler = ""
+    if name == "content_button":  # me.button's inner component; the outer one is a wrapper
+        handler = button_pb2.ButtonType.FromString(component.type.value).on_click_handler_id
+    elif name == "box":
+        handler = box_pb2.BoxType.FromString(component.type.value).on_click_handler_id
+    if handler:
+        yield Clickable(handler, component.key.key, _label(component))
+    for child in component.children:
+        yield from clickables(child)
+
+
+def _label(component: pb.Component) -> str:
+    name = component.type.name.fn_name
+    if name == "text":
+        return text_pb2.TextType.FromString(component.type.value).text
+    if name == "image":
+        return image_pb2.ImageType.FromString(component.type.value).alt
+    for child in component.children:
+        label = _label(child)
+        if label:
+            return label
+    return ""
+
+
+class Session:
+    """One simulated browser tab on one page: its connection, its states, its last tree."""
+
+    def __init__(
+        self, base_url: str, path: str, query: dict[str, str] | None = None, timeout: float = 120
+    ) -> None:
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.path = path
+        self.query = [pb.QueryParam(key=k, values=[v]) for k, v in (query or {}).items()]
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        self.states: list[str] = []  # each stateclass's JSON, as the server sent it
+        self._parsed: list[object] = []  # the same, parsed, to apply diffs without re-parsing
+        self.root: pb.Component | None = None
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def init(self) -> Reply:
+        init = pb.InitRequest(query_params=self.query)
+        reply = self._post(pb.UiRequest(path=self.path, init=init))
+        self.root = reply.root or self.root
+        return reply
+
+    def click(self, target: Clickable) -> Reply:
+        return self._event(
+            pb.UserEvent(handler_id=target.handler_id, key=pb.Key(key=target.key), click={})
+        )
+
+    def refresh_tree(self) -> Reply:
+        """A resize event: no handler runs, and Mesop answers with the whole tree."""
+        reply = self._event(pb.UserEvent(resize=pb.ResizeEvent()))
+        self.root = reply.root or self.root
+        return reply
+
+    def state_value(self, field: str) -> str:
+        """The first non-empty top-level `field` among the states (a gallery's id, say)."""
+        for state in self._parsed:
+            if isinstance(state, dict) and state.get(field):
+                return str(state[field])
+        return ""
+
+    def find(self, prefix: str) -> list[Clickable]:
+        """The clickables whose label starts with `prefix` ("Add sample images", "Thumbnail")."""
+        if self.root is None:
+            return []
+        return [c for c in clickables(self.root) if c.label.startswith(prefix)]
+
+    def _event(self, event: pb.UserEvent) -> Reply:
+        event.states.CopyFrom(pb.States(states=[pb.State(data=s) for s in self.states]))
+        return self._post(pb.UiRequest(path=self.path, user_event=event))
+
+    def _post(self, request: pb.UiRequest) -> Reply:
+        body = base64.urlsafe_b64encode(request.SerializeToString())
+        headers = {"Content-Type": "text/plain", "Origin": self.origin}
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            try:
+                self.connection.request("POST", "/__ui__", body=body, headers=headers)
+                response = self.connection.getresponse()
+                raw = response.read()
+                break
+            except STALE_CONNECTION:
+                # The server closed an idle keep-alive connection; browsers retry on a new one.
+                self.connection.close()
+                if attempt == 2:
+                    raise
+            except (OSError, http.client.HTTPException):
+                self.connection.close()  # reconnect on the next request
+                raise
+        seconds = time.perf_counter() - started
+        if response.will_close:
+            self.connection.close()
+        reply = Reply(response.status, len(body), len(raw), seconds)
+        if response.status != 200:
+            raise ProtocolError(f"HTTP {response.status} from /__ui__", response.status)
+        ended = False
+        for event in raw.split(b"\n\n"):
+            data = event.removeprefix(b"data: ")
+            if not data:
+                continue
+            if data == STREAM_END:
+                ended = True
+                continue
+            message = pb.UiResponse.FromString(base64.b64decode(data))
+            if message.HasField("error"):
+                raise ProtocolError(f"Mesop error: {message.error.exception}", response.status)
+            if message.HasField("update_state_event"):
+                self._update_states(message.update_state_event)
+            reply.messages.append(message)
+        if not ended:
+            raise ProtocolError("reply ended without <stream_end>", response.status)
+        return reply
+
+    def _update_states(self, update: pb.UpdateStateEvent) -> None:
+        if update.HasField("full_states"):
+            self.states = [s.data for s in update.full_states.states]
+            self._parsed = [json.loads(s) for s in self.states]
+            return
+        for index, diff in enumerate(update.diff_states.states):
+            changes = json.loads(diff.data)
+            if not changes:
+                continue
+            delta = Delta(flat_dict_list=changes, mutate=True, raise_errors=True)
+            self._parsed[index] = self._parsed[index] + delta
+            self.states[index] = json.dumps(self._parsed[index])

@@ -1,0 +1,245 @@
+"""Tables, goal ratios and charts from the benchmarks' JSON, as README and docs/performance.md show.
+
+Reads bench/results/payload.json and load.json (and soak.json when present), writes
+bench/results/summary.md (every table) and the charts (PNG), and rewrites the generated blocks of
+README.md and docs/performance.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`), so
+the figures a reader sees are always the last run's. tests/test_bench.py checks that they are.
+
+    .venv/bin/python -m bench.report          # after python -m bench.payload / bench.load
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from bench.results import RESULTS
+from tests.harness import ROOT
+
+DOCS = {"headline": ROOT / "README.md", "tables": ROOT / "docs" / "performance.md"}
+MATRIX_USERS = 50
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {"meta": {}, "rows": []}
+
+
+def _row(rows: list[dict], path: str, images: int, variant: str = "default") -> dict | None:
+    for row in rows:
+        if (row["path"], row["images"], row.get("variant", "default")) == (path, images, variant):
+            return row
+    return None
+
+
+def _click_bytes(row: dict) -> int:
+    return row["select_up"] + row["select_down"]
+
+
+def _n(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def goals(payload: dict, load: dict) -> list[dict]:
+    """The issue's goals as ratios measured in one run; /base64 alongside, for contrast."""
+    rows, out = payload["rows"], []
+    floor = _row(rows, "/counter", 0, "floor")
+    sizes = sorted({r["images"] for r in rows if r.get("variant", "default") == "default"})
+    small, large = (sizes[0], sizes[-1]) if sizes else (0, 0)
+    for path in ("/gcs", "/memory", "/base64"):
+        one, many = _row(rows, path, small), _row(rows, path, large)
+        if not (one and many):
+            continue
+        for what, key in (("bytes", _click_bytes), ("server CPU", "select_server_cpu_ms_median")):
+            value = lambda r, k=key: k(r) if callable(k) else r.get(k)  # noqa: E731
+            comparisons = [(f"{large} vs {small} images", "≤ 1.2×", 1.2, one)]
+            if floor:
+                comparisons.append((f"{large} images vs the counter's click", "≤ 2×", 2.0, floor))
+            for versus, target, limit, base in comparisons:
+                out.append({"goal": f"{path} select at {versus} ({what})", "target": target,
+                            "limit": limit, "ratio": _ratio(value(many), value(base)),
+                            "detail": f"{_n(value(many))} vs {_n(value(base))}"})  # fmt: skip
+    first = load["rows"][0] if load["rows"] else {}
+    base = (first.get("worker_class"), first.get("workers"))
+
+    def rps(pattern: str, key: str) -> float | None:
+        for row in load["rows"]:
+            same = (row["worker_class"], row["workers"]) == base
+            if same and row["pattern"] == pattern and row["users"] == MATRIX_USERS:
+                return per_cpu_second(row) if key == "clicks_per_cpu_second" else row[key]
+        return None
+
+    for pattern in ("/gcs", "/memory", "/base64"):
+        for unit, key in (("clicks/s", "throughput_rps"), ("clicks per server CPU-second",
+                                                           "clicks_per_cpu_second")):  # fmt: skip
+            mine, floor_rps = rps(pattern, key), rps("counter", key)
+            if mine is not None and floor_rps:
+                out.append({"goal": f"{pattern} throughput at {MATRIX_USERS} users vs the "
+                            f"counter's ({unit})", "target": "≥ 0.8×", "limit": -0.8,
+                            "ratio": _ratio(mine, floor_rps),
+                            "detail": f"{mine} vs {floor_rps}"})  # fmt: skip
+    for goal in out:
+        limit, ratio = goal.pop("limit"), goal["ratio"]
+        if goal["goal"].startswith("/base64"):
+            goal["met"] = "(contrast)"
+        elif ratio is None:
+            goal["met"] = "n/a"
+        else:
+            goal["met"] = "met" if (ratio >= -limit if limit < 0 else ratio <= limit) else "missed"
+    return out
+
+
+def goals_table(payload: dict, load: dict) -> str:
+    lines = ["| goal | target | measured | ratio | |", "| --- | --- | ---: | ---: | --- |"]
+    for g in goals(payload, load):
+        ratio = f"{g['ratio']}×" if g["ratio"] is not None else "n/a"
+        lines.append(f"| {g['goal']} | {g['target']} | {g['detail']} | {ratio} | {g['met']} |")
+    return "\n".join(lines)
+
+
+def _ms(row: dict, key: str) -> str:
+    median, p95 = row.get(f"{key}_median"), row.get(f"{key}_p95")
+    return "n/a" if median is None else f"{median} / {p95}"
+
+
+def payload_table(payload: dict) -> str:
+    rows = payload["rows"]
+    floor = _row(rows, "/counter", 0, "floor")
+    lines = [
+        "| page | variant | images | bytes up | bytes down | image bytes from storage "
+        "| × counter's click | server ms (median / p95) | server CPU ms (median / p95) "
+        "| last add: up / down |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        times = floor and round(_click_bytes(r) / _click_bytes(floor), 1)
+        lines.append(
+            f"| {r['path']} | {r.get('variant', 'default')} | {r['images']} | "
+            f"{r['select_up']:,} | {r['select_down']:,} | {r['select_media']:,} | "
+            f"{times}× | {_ms(r, 'select_server_ms')} | {_ms(r, 'select_server_cpu_ms')} | "
+            f"{r['add_up']:,} / {r['add_down']:,} |"
+        )
+    return "\n".join(lines)
+
+
+def per_cpu_second(row: dict) -> float | None:
+    """Clicks per second of server CPU: what a cell did for the CPU it got. On a machine shared
+    with other work the server gets less CPU in some cells than in others; this figure moves
+    much less than clicks per second when that happens."""
+    cores = row.get("server_cpu_cores")
+    return round(row["throughput_rps"] / cores, 1) if cores else None
+
+
+def load_table(load: dict) -> str:
+    lines = [
+        "| page | users | gunicorn | clicks/s | p50 ms | p95 ms | errors | server CPU (cores) "
+        "| clicks per server CPU-second | load generator CPU (cores) | load average |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in load["rows"]:
+        threads = f" × {r['threads']} threads" if r["worker_class"] == "gthread" else ""
+        gunicorn = f"{r['worker_class']}, {r['workers']} worker{'s' * (r['workers'] > 1)}{threads}"
+        lines.append(
+            f"| {r['pattern']} | {r['users']} | {gunicorn} | {r['throughput_rps']} | "
+            f"{r['latency_ms_p50']} | {r['latency_ms_p95']} | {r['errors']} | "
+            f"{r['server_cpu_cores']} | {per_cpu_second(r)} | {r['client_cpu_cores']} | "
+            f"{r.get('load_average', 'n/a')} |"
+        )
+    return "\n".join(lines)
+
+
+def charts(payload: dict, load: dict, out_dir: Path) -> list[Path]:
+    """Two small PNGs: bytes per select click by page and size; throughput by users."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    rows = [r for r in payload["rows"] if r["images"] > 0]
+    if rows:
+        fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+        series: dict[str, list[tuple[int, int]]] = {}
+        for r in rows:
+            name = r["path"] + (
+                "" if r.get("variant", "default") == "default" else f" ({r['variant']})"
+            )
+            series.setdefault(name, []).append((r["images"], _click_bytes(r)))
+        for name, points in series.items():
+            ax.plot(*zip(*sorted(points), strict=True), marker="o", label=name)
+        floor = _row(payload["rows"], "/counter", 0, "floor")
+        if floor:
+            ax.axhline(_click_bytes(floor), color="grey", linestyle="--", label="counter (floor)")
+        ax.set(xlabel="images in the gallery", ylabel="bytes per select click (up + down)",
+               yscale="log", title="Bytes through /__ui__ per select click")  # fmt: skip
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        written.append(out_dir / "payload.png")
+        fig.savefig(written[-1])
+        plt.close(fig)
+    if load["rows"]:
+        first = load["rows"][0]
+        base = (first["worker_class"], first["workers"])
+        fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+        patterns: dict[str, list[tuple[int, float]]] = {}
+        for r in load["rows"]:
+            if (r["worker_class"], r["workers"]) == base:
+                patterns.setdefault(r["pattern"], []).append((r["users"], r["throughput_rps"]))
+        for name, points in patterns.items():
+            ax.plot(*zip(*sorted(points), strict=True), marker="o", label=name)
+        ax.set(xlabel="concurrent users", ylabel="clicks per second",
+               title=f"Throughput, gunicorn {base[0]} × {base[1]} worker(s)")  # fmt: skip
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        written.append(out_dir / "load.png")
+        fig.savefig(written[-1])
+        plt.close(fig)
+    return written
+
+
+def blocks(payload: dict, load: dict) -> dict[str, str]:
+    """The generated parts of README (headline) and docs/performance.md (tables)."""
+    meta = payload.get("meta", {})
+    headline = goals_table(payload, load)
+    tables = "\n\n".join([
+        "### Goals, as ratios measured in one run\n\n" + headline,
+        "### One select click (and the last \"Add sample images\")\n\n" + payload_table(payload),
+        "![Bytes per select click](../bench/results/payload.png)",
+        "### Under load (closed loop, no think time)\n\n" + load_table(load),
+        "![Throughput by users](../bench/results/load.png)",
+        f"Machine: {meta.get('cpus', '?')} CPUs, Python {meta.get('python', '?')}.",
+    ])  # fmt: skip
+    return {"headline": headline, "tables": tables}
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.S)
+    if not pattern.search(text):
+        raise ValueError(f"no <!-- bench:{name} --> block")
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+
+
+def write(results: Path = RESULTS, update_docs: bool = True) -> Path:
+    payload, load = load_json(results / "payload.json"), load_json(results / "load.json")
+    parts = blocks(payload, load)
+    summary = results / "summary.md"
+    summary.write_text(
+        "# Benchmark results\n\nGenerated by `python -m bench.report` from payload.json and "
+        "load.json in this folder; schema in [bench/README.md](../README.md).\n\n"
+        + parts["tables"].replace("../bench/results/", "")
+        + "\n"
+    )
+    charts(payload, load, results)
+    if update_docs:
+        for name, doc in DOCS.items():
+            doc.write_text(replace_block(doc.read_text(), name, parts[name]))
+    print(f"wrote {summary}", flush=True)
+    return summary
+
+
+if __name__ == "__main__":
+    write()
