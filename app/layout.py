@@ -93,6 +93,19 @@ def _bench_rows() -> tuple[dict[str, Any], ...]:
         return ()
 
 
+LOAD_RESULTS = BENCH_RESULTS.with_name("load.json")
+
+
+@functools.cache
+def load_rows() -> tuple[dict[str, Any], ...]:
+    """bench/load.py's cells (throughput and latency under simulated users), if recorded."""
+    try:
+        rows = json.loads(LOAD_RESULTS.read_text())["rows"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+    return tuple(r for r in rows if isinstance(r, dict))
+
+
 def bench_rows(path: str) -> list[dict[str, Any]]:
     """The benchmark's rows for one page, in its default set-up (Mesop's default state backend,
     server-sent events): variants such as other state backends are left to docs/performance.md."""

@@ -60,8 +60,10 @@ class Config:
         return cls(worker_class, int(workers or 1))
 
     def gunicorn_args(self) -> tuple[str, ...]:
-        args = ("--worker-class", self.worker_class)
-        return (*args, "--threads", str(THREADS)) if self.worker_class == "gthread" else args
+        # Threads named for every class: gunicorn.conf.py's default of 8 would otherwise turn a
+        # "sync" worker into a gthread one (gunicorn does that when threads > 1).
+        threads = THREADS if self.worker_class == "gthread" else 1
+        return ("--worker-class", self.worker_class, "--threads", str(threads))
 
     @property
     def label(self) -> str:

@@ -78,9 +78,13 @@ class Variant:
     gunicorn_args: tuple[str, ...] = ()
 
 
+# One sync worker, named explicitly: gunicorn.conf.py's defaults (gthread) may change, and these
+# figures should not change with them. Bytes do not depend on the worker class.
+SYNC = ("--worker-class", "sync", "--threads", "1")
+
 VARIANTS = (
-    Variant("default", ("/base64", "/memory", "/gcs"), {}),
-    Variant("state-memory", ("/base64",), {"MESOP_STATE_SESSION_BACKEND": "memory"}),
+    Variant("default", ("/base64", "/memory", "/gcs"), {}, SYNC),
+    Variant("state-memory", ("/base64",), {"MESOP_STATE_SESSION_BACKEND": "memory"}, SYNC),
     # A websocket holds its worker for the connection's life: a threaded worker keeps the page's
     # other requests (scripts, fonts) served meanwhile.
     Variant(
@@ -300,7 +304,7 @@ def run(
         if "floor" in variants:
             env = {"GALLERY_TIMING_LOG": str(log), "GCS_EMULATOR_DATA_DIR": str(scratch / "gcs")}
             with serve("gunicorn", env=env, wsgi_app="bench.counter_app:timed_app",
-                       log_dir=scratch) as server:  # fmt: skip
+                       gunicorn_args=SYNC, log_dir=scratch) as server:  # fmt: skip
                 context = browser.new_context()
                 rows.append(measure_counter(context.new_page(), server.url, clicks, log))
                 context.close()

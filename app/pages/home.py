@@ -3,6 +3,8 @@ this browser and as the benchmark recorded it), and how to choose."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import mesop as me
 
 import layout
@@ -96,20 +98,55 @@ def recorded_bars() -> None:
         )
         for direction, label in (("up", "▲ up"), ("down", "▼ down"), ("media", "▣ images")):
             _bar(label, row[f"select_{direction}"], largest, BAR_COLORS[direction])
+    throughput()
+
+
+LOAD_CELL = {"worker_class": "gthread", "workers": 1, "users": 50}
+
+
+def throughput() -> None:
+    """Clicks per second under load (bench/load.py), against a minimal Mesop counter page."""
+    cells = {
+        r.get("pattern"): r
+        for r in layout.load_rows()
+        if all(r.get(key) == value for key, value in LOAD_CELL.items())
+        and isinstance(r.get("throughput_rps"), (int, float))
+    }
+    if not cells:
+        return
+    figures = [
+        f"{title} {cells[path]['throughput_rps']:.0f}"
+        for path, title, *_ in PATTERNS
+        if path in cells
+    ]
+    if "counter" in cells:
+        figures.append(f"a minimal counter page {cells['counter']['throughput_rps']:.0f}")
+    me.text(
+        "Select clicks per second with 50 simulated users (one gthread worker, 8 threads): "
+        + ", ".join(figures)
+        + ". Each click re-renders the page: its size, not its bytes, sets the server's pace.",
+        style=me.Style(font_size=15, margin=me.Margin(top=12)),
+    )
+
+
+def _columns(min_width: int, gap: int) -> Any:
+    """As many columns as fit, each at least min_width: side by side on a laptop, stacked on a
+    phone."""
+    return me.box(
+        style=me.Style(
+            display="grid",
+            grid_template_columns=f"repeat(auto-fit, minmax({min_width}px, 1fr))",
+            gap=gap,
+            margin=me.Margin(top=gap),
+        )
+    )
 
 
 @me.page(path="/", title="Mesop performance patterns")
 def home_page() -> None:
     with layout.frame(title="One gallery, three ways to hold its images", path="/"):
         me.markdown(INTRO, style=me.Style(max_width=900))
-        with me.box(
-            style=me.Style(
-                display="grid",
-                grid_template_columns="repeat(auto-fit, minmax(260px, 1fr))",
-                gap=16,
-                margin=me.Margin(top=16),
-            )
-        ):
+        with _columns(min_width=260, gap=16):
             for path, title, summary, where in PATTERNS:
                 with me.box(
                     style=me.Style(
@@ -129,14 +166,7 @@ def home_page() -> None:
                     me.markdown(summary)
                     me.text(f"Where the bytes live: {where}", style=me.Style(font_size=14))
 
-        with me.box(
-            style=me.Style(
-                display="grid",
-                grid_template_columns="repeat(auto-fit, minmax(420px, 1fr))",
-                gap=32,
-                margin=me.Margin(top=24),
-            )
-        ):
+        with _columns(min_width=420, gap=32):
             with me.box():
                 me.text("Measured in this browser", type="headline-6")
                 me.text(
