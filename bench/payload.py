@@ -36,36 +36,14 @@ from bench.results import RESULTS, finish, percentile
 from tests.conftest import chromium_path
 from tests.gallery_page import SAMPLES_PER_CLICK, open_gallery, thumbnails, wait_until_shown
 from tests.harness import ROOT, serve
-from tests.wire import Traffic, is_ui
+from tests.wire import Traffic, ui_traffic
 
 Meter = Callable[[Page, Callable[[], object]], Traffic]
 
 
-def ui_bytes(page: Page, action: Callable[[], object], timeout: float = 60) -> Traffic:
-    """tests/wire.py's ui_traffic, with the wait for the reply's end bounded: on a busy machine
-    Playwright's `response.finished()` has been seen to wait for good (a TimeoutError here lets
-    the case be retried)."""
-    finished: list[Request] = []
-
-    def on_finished(request: Request) -> None:
-        if is_ui(request):
-            finished.append(request)
-
-    page.on("requestfinished", on_finished)
-    try:
-        with page.expect_request(is_ui, timeout=timeout * 1000) as started:
-            action()
-        request = started.value
-        deadline = time.monotonic() + timeout
-        while request not in finished:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"/__ui__ reply not finished within {timeout:.0f} s")
-            page.wait_for_timeout(10)
-    finally:
-        page.remove_listener("requestfinished", on_finished)
-    sizes = request.sizes()
-    elapsed = request.timing["responseEnd"] - max(0.0, request.timing["requestStart"])
-    return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"], ms=elapsed)
+def ui_bytes(page: Page, action: Callable[[], object]) -> Traffic:
+    """tests/wire.py's ui_traffic, bounded at 60 s: a case that stalls fails and is retried."""
+    return ui_traffic(page, action, timeout=60_000)
 
 
 @dataclass(frozen=True)
