@@ -97,15 +97,14 @@ class Recorder {
   }
 
   /** The meter's script arrives after the page's first /__ui__ request: its reply is counted
-   * from Resource Timing (same origin), its small request body cannot be. */
+   * from Resource Timing (same origin), its small request body cannot be. That request always
+   * happened (its reply is what rendered this meter), but Chromium records no Resource Timing
+   * entry when Mesop's client aborts it at its end marker before the server's closing chunk
+   * (seen under threaded workers): then it counts as one request of unknown size. */
   startPageLoad() {
-    const load = {...emptyFigures("page load"), done: true, t0: 0, firstByte: 0};
-    for (const entry of performance.getEntriesByType("resource")) {
-      if (isUi(entry.name)) {
-        load.down += entry.encodedBodySize;
-        load.uiRequests += 1;
-      }
-    }
+    const load = {...emptyFigures("page load"), done: true, t0: 0, firstByte: 0, uiRequests: 1};
+    const entry = performance.getEntriesByType("resource").find((e) => isUi(e.name));
+    if (entry) load.down = entry.encodedBodySize;
     this.remember(load);
     this.attribute(load, location.pathname);
   }
