@@ -13,28 +13,17 @@ two on a shared machine. Prints medians and the 48/1 ratios; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from playwright.sync_api import Page, Playwright, sync_playwright
 
 from bench.payload import fill
+from tests import timing_log
 from tests.conftest import chromium_path
 from tests.gallery_page import open_gallery, thumbnails, wait_until_shown
 from tests.harness import serve
-
-
-def logged(log: Path, line: int) -> dict:
-    """The timing record of the /__ui__ request logged as line `line` (0-based) of the log."""
-    for _ in range(6000):  # up to a minute: the machine may be busy
-        lines = log.read_text().splitlines() if log.exists() else []
-        if len(lines) > line:
-            return json.loads(lines[line])
-        time.sleep(0.01)
-    raise RuntimeError(f"no timing line in {log}: is GALLERY_TIMING_LOG set for the server?")
 
 
 class Gallery:
@@ -53,12 +42,12 @@ class Gallery:
     def click(self, log: Path, record: bool) -> None:
         index = self.clicks % 2  # alternate, so every click changes the viewer
         self.clicks += 1
-        before = len(log.read_text().splitlines()) if log.exists() else 0
+        before = timing_log.count(log)
         # Only the server's time matters here: the timing line marks the end of the reply.
         # (The hang once seen in tests.wire.ui_traffic was Mesop's client aborting a finished
         # reply, which Playwright reports as failed, not finished; ui_traffic now knows it.)
         self.cards.nth(0 if index == 0 else self.size - 1).click()
-        timing = logged(log, before)
+        timing = timing_log.record(log, before, timeout=60)  # the machine may be busy
         wait_until_shown(self.page, self.names[index])
         if record:
             self.wall.append(timing["ms"])

@@ -30,13 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Page, Request, WebSocket, expect, sync_playwright
+from playwright.sync_api import Page, WebSocket, expect, sync_playwright
 
 from bench.results import RESULTS, finish, percentile
+from tests import timing_log
 from tests.conftest import chromium_path
 from tests.gallery_page import SAMPLES_PER_CLICK, open_gallery, thumbnails, wait_until_shown
 from tests.harness import ROOT, serve
-from tests.wire import Traffic, ui_traffic
+from tests.wire import MediaLog, Traffic, ui_traffic
 
 Meter = Callable[[Page, Callable[[], object]], Traffic]
 
@@ -131,19 +132,10 @@ def fill(page: Page, size: int, meter: Meter = ui_bytes) -> Traffic:
     return traffic
 
 
-def logged_lines(log: Path) -> int:
-    return len(log.read_text().splitlines()) if log.exists() else 0
-
-
 def server_time(log: Path, after_line: int) -> tuple[float, float]:
     """The server's wall and CPU ms for the /__ui__ request logged after `after_line`."""
-    for _ in range(500):
-        lines = log.read_text().splitlines() if log.exists() else []
-        if len(lines) > after_line:
-            record = json.loads(lines[after_line])
-            return record["ms"], record["cpu_ms"]
-        time.sleep(0.01)
-    raise RuntimeError(f"no timing line in {log}: is GALLERY_TIMING_LOG set for the server?")
+    logged = timing_log.record(log, after_line, timeout=5)
+    return logged["ms"], logged["cpu_ms"]
 
 
 def summary(prefix: str, values: list[float]) -> dict:
@@ -156,18 +148,12 @@ def summary(prefix: str, values: list[float]) -> dict:
 def measure(
     page: Page, url: str, size: int, clicks: int, log: Path | None, meter: Meter = ui_bytes
 ) -> dict:
-    media: list[int] = []
-
-    def on_finished(request: Request) -> None:
-        if "/__ui__" not in request.url and request.resource_type == "image":
-            media.append(max(0, request.sizes()["responseBodySize"]))
-
     open_gallery(page, url)
-    logged = logged_lines(log) if log else 0
+    logged = timing_log.count(log) if log else 0
     add = fill(page, size, meter)
-    added = log is not None and logged_lines(log) > logged
-    add_time = server_time(log, logged_lines(log) - 1) if added else None
-    page.on("requestfinished", on_finished)
+    added = log is not None and timing_log.count(log) > logged
+    add_time = server_time(log, timing_log.count(log) - 1) if added else None
+    media = MediaLog(page)
     cards = thumbnails(page)
     names = [cards.nth(i).get_attribute("alt").removeprefix("Thumbnail: ") for i in (0, size - 1)]
     selects: list[Traffic] = []
@@ -176,8 +162,8 @@ def measure(
     first_media = 0
     for n in range(clicks):
         index = 0 if n % 2 == 0 else size - 1  # alternate, so every click changes the viewer
-        media.clear()
-        logged = logged_lines(log) if log else 0
+        media.take()  # forget the previous click's images
+        logged = timing_log.count(log) if log else 0
         selects.append(meter(page, cards.nth(index).click))
         if log:
             wall, thread_cpu = server_time(log, logged)
@@ -186,7 +172,7 @@ def measure(
         wait_until_shown(page, names[n % 2] if size > 1 else names[0])
         page.wait_for_timeout(50)
         if n == 0:
-            first_media = sum(media)
+            first_media = sum(size for _, size in media.take())
     browser = [t.ms for t in selects]
     return {
         "images": size,
@@ -195,7 +181,7 @@ def measure(
         "select_up": selects[0].up,
         "select_down": selects[0].down,
         "select_media": first_media,
-        "reselect_media": sum(media),
+        "reselect_media": sum(size for _, size in media.take()),
         **summary("select_server_ms", server),
         **summary("select_server_cpu_ms", cpu),
         "select_browser_ms_median": round(statistics.median(browser), 1),
@@ -213,7 +199,7 @@ def measure_counter(page: Page, url: str, clicks: int, log: Path) -> dict:
     server: list[float] = []
     cpu: list[float] = []
     for n in range(clicks):
-        logged = logged_lines(log)
+        logged = timing_log.count(log)
         traffic.append(ui_bytes(page, button.click))
         expect(page.get_by_text(f"Clicked {n + 1} times")).to_be_visible()
         wall, thread_cpu = server_time(log, logged)

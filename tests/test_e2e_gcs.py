@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, expect
 
 from gcs import emulator as gcs_emulator
 from tests import images
@@ -23,26 +23,7 @@ from tests.gallery_page import (
     wait_until_shown,
 )
 from tests.harness import Server, free_port, serve
-from tests.wire import Traffic, ui_traffic
-
-
-class MediaLog:
-    """Image requests the browser makes outside /__ui__, with the bytes it actually received."""
-
-    def __init__(self, page: Page) -> None:
-        self.requests: list[Request] = []
-        page.on("requestfinished", self._finished)
-
-    def _finished(self, request: Request) -> None:
-        # Only note it: a blocking Playwright call inside an event handler can stall the
-        # event loop on a loaded machine (seen once as a hung test). Sizes are read in take().
-        if "/__ui__" not in request.url and request.resource_type == "image":
-            self.requests.append(request)
-
-    def take(self) -> list[tuple[str, int]]:
-        taken, self.requests = self.requests, []
-        # A cache hit reports no body (Chromium may report a negative size for it).
-        return [(r.url, max(0, r.sizes()["responseBodySize"])) for r in taken]
+from tests.wire import MediaLog, Traffic, ui_traffic
 
 
 def test_gallery_survives_reload_and_server_restart(page: Page, tmp_path: Path) -> None:

@@ -3,25 +3,13 @@ handler the same way, or a click rendered by one worker and taken by the other i
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 from playwright.sync_api import Page
 
+from tests import timing_log
 from tests.gallery_page import add_samples, open_gallery, select, thumbnails
 from tests.harness import serve
-
-
-def served_by(log: Path, after: int) -> int:
-    """The process that served the /__ui__ request logged after line `after` (app/timing.py)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        lines = log.read_text().splitlines() if log.exists() else []
-        if len(lines) > after:
-            return json.loads(lines[after])["pid"]
-        time.sleep(0.05)
-    raise AssertionError(f"no timing line after line {after} of {log}")
 
 
 def test_thumbnail_clicks_work_whichever_worker_takes_them(page: Page, tmp_path: Path) -> None:
@@ -41,9 +29,9 @@ def test_thumbnail_clicks_work_whichever_worker_takes_them(page: Page, tmp_path:
         names = [cards.nth(i).get_attribute("alt").removeprefix("Thumbnail: ") for i in (0, 1)]
         workers: set[int] = set()
         for n in range(60):  # until both workers have taken clicks (bounded)
-            before = len(log.read_text().splitlines())
+            before = timing_log.count(log)
             select(page, names[n % 2])  # waits until the viewer shows it: the click was handled
-            workers.add(served_by(log, before))
+            workers.add(timing_log.record(log, before, timeout=30)["pid"])
             if len(workers) == 2 and n >= 3:
                 break
         else:

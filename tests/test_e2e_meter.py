@@ -7,13 +7,13 @@ import re
 import time
 from dataclasses import dataclass
 
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests import images
 from tests.gallery_page import add_samples, open_gallery, upload, wait_until_shown
 from tests.harness import Server
-from tests.wire import ui_traffic
+from tests.wire import MediaLog, ui_traffic
 
 PATHS = ["/base64", "/memory", "/gcs"]
 ATTRIBUTES = ["up", "down", "media", "total-up", "total-down", "total-media", "requests"]
@@ -38,27 +38,16 @@ def meter_reading(page: Page) -> dict[str, int]:
 
 def click_and_count(page: Page, name: str) -> Counted:
     """Select a thumbnail; what the browser itself moved for it (Playwright's request.sizes())."""
-    images: list[Request] = []
-
-    def on_finished(request: Request) -> None:
-        if request.resource_type == "image" and not request.url.startswith("data:"):
-            images.append(request)
-
-    page.on("requestfinished", on_finished)
+    images = MediaLog(page)
     clicked_at = time.time() * 1000  # the browser's clock: the same machine's
     try:
         ui = ui_traffic(page, lambda: page.get_by_role("img", name=f"Thumbnail: {name}").click())
         wait_until_shown(page, name)  # the selected image has loaded
         # Only images requested after the click: a thumbnail of the last "Add" still arriving
-        # belongs to that click (the meter credits it there too). A cache hit reports a negative
-        # body size in Chromium's accounting: it costs 0 bytes.
-        media = sum(
-            max(0, request.sizes()["responseBodySize"])
-            for request in images
-            if request.timing["startTime"] >= clicked_at
-        )
+        # belongs to that click (the meter credits it there too).
+        media = sum(size for _, size in images.take(since=clicked_at))
     finally:
-        page.remove_listener("requestfinished", on_finished)
+        images.stop()
     return Counted(ui.up, ui.down, media)
 
 
@@ -114,18 +103,21 @@ def check_quick_clicks_credit_each_image_to_its_click(page: Page) -> dict[str, i
     """Two selects in a row, the second sent while the first one's image is still on its way:
     each image is credited to the click that showed it, not to whichever click came last."""
     before = meter_reading(page)
-    fetched: list[Request] = []
-    page.on("requestfinished", lambda r: r.resource_type == "image" and fetched.append(r))
-    page.get_by_role("img", name="Thumbnail: ocean-cliffs.jpg").click()
-    page.get_by_role("img", name="Thumbnail: alpine-dawn.jpg").click()
-    wait_until_shown(page, "alpine-dawn.jpg")
-    src = page.get_by_role("img", name="Selected: alpine-dawn.jpg").get_attribute("src")
-    for _ in range(100):  # its requestfinished event may come just after the image shows
-        if any(r.url == src for r in fetched):
-            break
-        page.wait_for_timeout(100)
-    shown = sum(max(0, r.sizes()["responseBodySize"]) for r in fetched if r.url == src)
-    everything = sum(max(0, r.sizes()["responseBodySize"]) for r in fetched)
+    images = MediaLog(page)
+    try:
+        page.get_by_role("img", name="Thumbnail: ocean-cliffs.jpg").click()
+        page.get_by_role("img", name="Thumbnail: alpine-dawn.jpg").click()
+        wait_until_shown(page, "alpine-dawn.jpg")
+        src = page.get_by_role("img", name="Selected: alpine-dawn.jpg").get_attribute("src")
+        for _ in range(100):  # its requestfinished event may come just after the image shows
+            if any(r.url == src for r in images.requests):
+                break
+            page.wait_for_timeout(100)
+        fetched = images.take()
+    finally:
+        images.stop()
+    shown = sum(size for url, size in fetched if url == src)
+    everything = sum(size for _, size in fetched)
     print(f"\nquick clicks: {shown} B credited to the second, {everything} B fetched in all")
     page.wait_for_function(
         """([requests, media, total]) => {

@@ -63,3 +63,35 @@ def answered_by(page: Page, action: Callable[[], object]) -> int:
     with page.expect_response(lambda response: is_ui(response.request)) as reply:
         action()
     return int(reply.value.headers[serving.HEADER.lower()])
+
+
+class MediaLog:
+    """Images the browser fetches outside /__ui__ (from storage), with the bytes it received.
+
+    Requests are only noted when they finish, and measured in take(): a blocking Playwright call
+    inside an event handler can stall the event loop on a loaded machine (seen once as a hung
+    test). Data URLs cost nothing on the wire: they arrived inside a /__ui__ reply.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.requests: list[Request] = []
+        page.on("requestfinished", self._finished)
+
+    def _finished(self, request: Request) -> None:
+        if request.resource_type == "image" and not request.url.startswith("data:"):
+            self.requests.append(request)
+
+    def take(self, since: float = 0.0) -> list[tuple[str, int]]:
+        """(url, bytes) of the images noted so far and started at or after `since` (the browser's
+        wall clock, ms); forgets them all. A cache hit costs 0 (Chromium may report a negative
+        body size for it)."""
+        taken, self.requests = self.requests, []
+        return [
+            (r.url, max(0, r.sizes()["responseBodySize"]))
+            for r in taken
+            if r.timing["startTime"] >= since
+        ]
+
+    def stop(self) -> None:
+        self.page.remove_listener("requestfinished", self._finished)
