@@ -78,7 +78,7 @@ def source_of(*objects: Callable[..., Any] | type) -> str:
     return "\n\n".join(textwrap.dedent(inspect.getsource(obj)).strip() for obj in objects)
 
 
-BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results" / "payload.json"
+BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
 
 # A row lacking any of these (results from another version of the benchmark) is not shown.
@@ -86,24 +86,19 @@ SHOWN_FIELDS = ("images", "select_up", "select_down", "select_media", "select_se
 
 
 @functools.cache
-def _bench_rows() -> tuple[dict[str, Any], ...]:
+def _results(name: str) -> tuple[dict[str, Any], ...]:
+    """The rows of bench/results/<name> (schema: bench/README.md); none if it is missing or not
+    what this version expects: the pages show recorded figures only when there are some."""
     try:
-        return tuple(json.loads(BENCH_RESULTS.read_text())["rows"])
-    except (OSError, ValueError, KeyError):
-        return ()
-
-
-LOAD_RESULTS = BENCH_RESULTS.with_name("load.json")
-
-
-@functools.cache
-def load_rows() -> tuple[dict[str, Any], ...]:
-    """bench/load.py's cells (throughput and latency under simulated users), if recorded."""
-    try:
-        rows = json.loads(LOAD_RESULTS.read_text())["rows"]
+        rows = json.loads((BENCH_RESULTS / name).read_text())["rows"]
     except (OSError, ValueError, KeyError, TypeError):
         return ()
     return tuple(r for r in rows if isinstance(r, dict))
+
+
+def load_rows() -> tuple[dict[str, Any], ...]:
+    """bench/load.py's cells (throughput and latency under simulated users), if recorded."""
+    return _results("load.json")
 
 
 def bench_rows(path: str) -> list[dict[str, Any]]:
@@ -111,9 +106,8 @@ def bench_rows(path: str) -> list[dict[str, Any]]:
     server-sent events): variants such as other state backends are left to docs/performance.md."""
     return [
         r
-        for r in _bench_rows()
-        if isinstance(r, dict)
-        and r.get("path") == path
+        for r in _results("payload.json")
+        if r.get("path") == path
         and r.get("variant", "default") in ("default", "")
         and all(isinstance(r.get(key), (int, float)) for key in SHOWN_FIELDS)
     ]
