@@ -10,7 +10,9 @@ from gcs import bucket, emulator
 # The defaults, in one place. Why these: docs/deploy.md ("Workers, threads and instances").
 # One process: /memory's galleries (and Mesop's memory backend) live in one process, and Cloud
 # Run's session affinity picks an instance, never a worker inside it. Threads give concurrency
-# within that process; the gallery's work is mostly I/O and Pillow, which releases the GIL.
+# within that process: a long reply (an upload, an add with progress) does not hold up every
+# other user. Rendering is CPU-bound and shares one GIL, so more CPUs need more workers
+# (docs/performance.md, "Under load").
 WORKERS = 1  # WEB_CONCURRENCY
 THREADS = 8  # GUNICORN_THREADS
 WORKER_CLASS = "gthread"  # GUNICORN_WORKER_CLASS
