@@ -71,7 +71,7 @@ def test_a_signed_object_url_cannot_be_turned_into_a_listing(
 ) -> None:
     """The browser only ever gets GET URLs for single objects. The signature covers the path,
     so the same URL aimed at the bucket (a listing) does not verify on Cloud Storage."""
-    url = UrlSigner(key_file_credentials(key), endpoint=ENDPOINT).url(blob())
+    url = UrlSigner(key_file_credentials(key), endpoint=ENDPOINT).url(*blob())
     assert_signed_by(url, key.public_key())
     listing = url.replace("/b/samples/abc.jpg", path, 1)
     assert listing != url

@@ -104,10 +104,10 @@ def counting_credentials(
     return service_account.Credentials(signer, KEY_EMAIL, TOKEN_URI), signer
 
 
-def blob(name: str = "samples/abc.jpg", bucket: str = "b") -> storage.Blob:
-    """An object handle; making a client does no network I/O."""
+def blob(name: str = "samples/abc.jpg", bucket: str = "b") -> tuple[storage.Bucket, str]:
+    """An object, as UrlSigner.url takes it; making a client does no network I/O."""
     client = storage.Client(project="p", credentials=google.auth.credentials.AnonymousCredentials())
-    return client.bucket(bucket).blob(name)
+    return client.bucket(bucket), name
 
 
 @dataclass
@@ -313,7 +313,7 @@ def token_credentials() -> google.oauth2.credentials.Credentials:
 
 def test_local_signer_url_has_the_v4_shape_and_the_keys_signature() -> None:
     credentials = throwaway_credentials()
-    url = UrlSigner(credentials, lifetime=FIFTEEN_MINUTES, endpoint=ENDPOINT).url(blob())
+    url = UrlSigner(credentials, lifetime=FIFTEEN_MINUTES, endpoint=ENDPOINT).url(*blob())
 
     signed = assert_v4_get_url(url, LOCAL_SIGNER_EMAIL)
     assert signed.params["X-Goog-Expires"] == "900"
@@ -324,7 +324,7 @@ def test_local_signer_url_has_the_v4_shape_and_the_keys_signature() -> None:
 
 def test_url_signature_verifies_with_the_public_key(key: rsa.RSAPrivateKey) -> None:
     signer = UrlSigner(key_file_credentials(key), lifetime=FIFTEEN_MINUTES, endpoint=ENDPOINT)
-    url = signer.url(blob())
+    url = signer.url(*blob())
 
     signed = assert_v4_get_url(url, KEY_EMAIL)
     assert signed.params["X-Goog-Expires"] == "900"
@@ -333,7 +333,7 @@ def test_url_signature_verifies_with_the_public_key(key: rsa.RSAPrivateKey) -> N
 
 def test_the_verification_rejects_a_url_for_another_object_or_key(key: rsa.RSAPrivateKey) -> None:
     """The check above is worth something: a tampered URL, or another key, fails it."""
-    url = UrlSigner(key_file_credentials(key), endpoint=ENDPOINT).url(blob())
+    url = UrlSigner(key_file_credentials(key), endpoint=ENDPOINT).url(*blob())
 
     tampered = url.replace("/samples/abc.jpg", "/samples/abd.jpg")
     with pytest.raises(pytest.fail.Exception):
@@ -344,7 +344,7 @@ def test_the_verification_rejects_a_url_for_another_object_or_key(key: rsa.RSAPr
 
 def test_awkward_object_names_are_encoded_and_signed_as_sent(key: rsa.RSAPrivateKey) -> None:
     name = "samples/a b+c&d=é~.jpg"
-    url = UrlSigner(key_file_credentials(key), endpoint=ENDPOINT).url(blob(name))
+    url = UrlSigner(key_file_credentials(key), endpoint=ENDPOINT).url(*blob(name))
 
     path = "/b/" + v4_encode(name, keep="/")
     assert path == "/b/samples/a%20b%2Bc%26d%3D%C3%A9~.jpg"
@@ -354,7 +354,9 @@ def test_awkward_object_names_are_encoded_and_signed_as_sent(key: rsa.RSAPrivate
 
 def test_the_lifetime_sets_x_goog_expires(key: rsa.RSAPrivateKey) -> None:
     five_minutes = datetime.timedelta(minutes=5)
-    url = UrlSigner(key_file_credentials(key), lifetime=five_minutes, endpoint=ENDPOINT).url(blob())
+    url = UrlSigner(key_file_credentials(key), lifetime=five_minutes, endpoint=ENDPOINT).url(
+        *blob()
+    )
 
     assert parse(url).params["X-Goog-Expires"] == "300"
     assert_signed_by(url, key.public_key())
@@ -365,7 +367,7 @@ def test_without_an_endpoint_urls_point_at_cloud_storage(
 ) -> None:
     # With STORAGE_EMULATOR_HOST set, the client's default endpoint would be the emulator.
     monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
-    url = UrlSigner(key_file_credentials(key), lifetime=FIFTEEN_MINUTES).url(blob())
+    url = UrlSigner(key_file_credentials(key), lifetime=FIFTEEN_MINUTES).url(*blob())
 
     signed = assert_v4_get_url(url, KEY_EMAIL, endpoint="https://storage.googleapis.com")
     assert (signed.scheme, signed.host) == ("https", "storage.googleapis.com")
@@ -392,11 +394,11 @@ def test_a_url_is_reused_while_more_than_a_third_of_its_lifetime_is_left(
     credentials, counter = counting_credentials(key)
     clock = FakeClock()
     signer = UrlSigner(credentials, lifetime=FIFTEEN_MINUTES, endpoint=ENDPOINT, clock=clock)
-    first = signer.url(blob())
+    first = signer.url(*blob())
     assert counter.calls == 1
 
     clock.advance(minutes_later * 60)
-    again = signer.url(blob())
+    again = signer.url(*blob())
 
     assert counter.calls == (2 if signs_again else 1)
     if not signs_again:
@@ -408,13 +410,13 @@ def test_a_replaced_url_is_then_reused_for_its_own_lifetime(key: rsa.RSAPrivateK
     credentials, counter = counting_credentials(key)
     clock = FakeClock()
     signer = UrlSigner(credentials, lifetime=FIFTEEN_MINUTES, endpoint=ENDPOINT, clock=clock)
-    signer.url(blob())
+    signer.url(*blob())
     clock.advance(11 * 60)
-    replacement = signer.url(blob())
+    replacement = signer.url(*blob())
     assert counter.calls == 2
 
     clock.advance(9 * 60)  # 20 minutes after the first signing, 9 after the second
-    assert signer.url(blob()) == replacement
+    assert signer.url(*blob()) == replacement
     assert counter.calls == 2
 
 
@@ -423,7 +425,7 @@ def test_each_object_has_its_own_url(key: rsa.RSAPrivateKey) -> None:
     signer = UrlSigner(credentials, endpoint=ENDPOINT, clock=FakeClock())
     objects = [blob("samples/abc.jpg"), blob("samples/def.jpg"), blob("samples/abc.jpg", "b2")]
 
-    urls = [signer.url(each) for each in objects]
+    urls = [signer.url(*each) for each in objects]
 
     assert counter.calls == 3
     assert [parse(url).path for url in urls] == [
@@ -431,8 +433,27 @@ def test_each_object_has_its_own_url(key: rsa.RSAPrivateKey) -> None:
         "/b/samples/def.jpg",
         "/b2/samples/abc.jpg",
     ]
-    assert [signer.url(each) for each in objects] == urls  # and each is cached on its own
+    assert [signer.url(*each) for each in objects] == urls  # and each is cached on its own
     assert counter.calls == 3
+
+
+def test_a_batch_keeps_order_and_signs_only_what_is_not_cached(key: rsa.RSAPrivateKey) -> None:
+    """How a render asks: every thumbnail's URL at once (UrlSigner.urls)."""
+    credentials, counter = counting_credentials(key)
+    signer = UrlSigner(credentials, endpoint=ENDPOINT, clock=FakeClock())
+    bucket, _ = blob()
+    cached = signer.url(bucket, "samples/b.jpg")
+    assert counter.calls == 1
+
+    urls = signer.urls(bucket, ["samples/a.jpg", "samples/b.jpg", "samples/c.jpg"])
+
+    assert counter.calls == 3  # a and c signed; b came from the cache
+    assert urls[1] == cached
+    assert [parse(url).path for url in urls] == ["/b/samples/a.jpg", "/b/samples/b.jpg",
+                                                 "/b/samples/c.jpg"]  # fmt: skip
+    assert signer.urls(bucket, ["samples/c.jpg", "samples/a.jpg"]) == [urls[2], urls[0]]
+    assert counter.calls == 3
+    assert signer.urls(bucket, []) == []
 
 
 def test_the_cache_holds_at_most_max_entries(key: rsa.RSAPrivateKey) -> None:
@@ -441,13 +462,13 @@ def test_the_cache_holds_at_most_max_entries(key: rsa.RSAPrivateKey) -> None:
     a, b, c = blob("a.jpg"), blob("b.jpg"), blob("c.jpg")
 
     for each in (a, b, c):
-        signer.url(each)
+        signer.url(*each)
     assert counter.calls == 3
 
-    signer.url(b)
-    signer.url(c)
+    signer.url(*b)
+    signer.url(*c)
     assert counter.calls == 3  # still cached
-    signer.url(a)
+    signer.url(*a)
     assert counter.calls == 4  # evicted when c came in, so signed again
 
 
@@ -456,15 +477,15 @@ def test_the_cache_evicts_the_least_recently_used_not_the_oldest(key: rsa.RSAPri
     signer = UrlSigner(credentials, endpoint=ENDPOINT, max_entries=2, clock=FakeClock())
     a, b, c = blob("a.jpg"), blob("b.jpg"), blob("c.jpg")
 
-    signer.url(a)
-    signer.url(b)
-    signer.url(a)  # a is now the most recently used
-    signer.url(c)  # so b goes
+    signer.url(*a)
+    signer.url(*b)
+    signer.url(*a)  # a is now the most recently used
+    signer.url(*c)  # so b goes
     assert counter.calls == 3
 
-    signer.url(a)
+    signer.url(*a)
     assert counter.calls == 3
-    signer.url(b)
+    signer.url(*b)
     assert counter.calls == 4
 
 
@@ -479,13 +500,13 @@ def test_iam_signed_url_verifies_and_is_cached(iam_key: rsa.RSAPrivateKey) -> No
     assert iam.requests == []  # nothing is signed until a URL is asked for
     signer = UrlSigner(credentials, lifetime=FIFTEEN_MINUTES, endpoint=ENDPOINT, clock=FakeClock())
 
-    url = signer.url(blob())
+    url = signer.url(*blob())
 
     assert_v4_get_url(url, IAM_EMAIL)
     assert iam.requests == [f"POST {SIGN_BLOB_URL}"]
     assert_signed_by(url, iam_key.public_key())
 
-    assert signer.url(blob()) == url
+    assert signer.url(*blob()) == url
     assert iam.sign_blob_calls == 1  # the cache spares the IAM round trip
 
 
@@ -493,7 +514,7 @@ def test_iam_credentials_sign_as_the_given_account(iam_key: rsa.RSAPrivateKey) -
     iam = FakeGoogle(iam_key)
     credentials = iam_credentials(token_credentials(), IAM_EMAIL, request=iam)
 
-    url = UrlSigner(credentials, endpoint=ENDPOINT).url(blob())
+    url = UrlSigner(credentials, endpoint=ENDPOINT).url(*blob())
 
     assert_v4_get_url(url, IAM_EMAIL)
     assert_signed_by(url, iam_key.public_key())
@@ -508,11 +529,11 @@ def test_an_iam_refusal_surfaces_from_url_and_is_not_cached(iam_key: rsa.RSAPriv
     signer = UrlSigner(credentials, endpoint=ENDPOINT, clock=FakeClock())
 
     with pytest.raises(google.auth.exceptions.TransportError, match="signBlob"):
-        signer.url(blob())
+        signer.url(*blob())
     assert iam.sign_blob_calls == 1  # a 403 is not retried
 
     iam.sign_blob_status = 200  # say the role was granted meanwhile
-    url = signer.url(blob())
+    url = signer.url(*blob())
     assert iam.sign_blob_calls == 2
     assert_signed_by(url, iam_key.public_key())
 
@@ -531,7 +552,7 @@ def test_cloud_run_credentials_learn_their_email_then_sign_through_iam(
     credentials = signing_credentials(runtime, request=google_apis)
 
     assert credentials.signer_email == IAM_EMAIL
-    url = UrlSigner(credentials, endpoint=ENDPOINT).url(blob())
+    url = UrlSigner(credentials, endpoint=ENDPOINT).url(*blob())
     assert_v4_get_url(url, IAM_EMAIL)
     assert_signed_by(url, iam_key.public_key())
     assert google_apis.requests[-1] == f"POST {SIGN_BLOB_URL}"
@@ -551,7 +572,7 @@ def test_an_explicit_signing_account_goes_through_iam_even_with_a_key(
     own = key_file_credentials(key).with_scopes([CLOUD_PLATFORM])
     credentials = signing_credentials(own, service_account_email=IAM_EMAIL, request=google_apis)
 
-    url = UrlSigner(credentials, endpoint=ENDPOINT).url(blob())
+    url = UrlSigner(credentials, endpoint=ENDPOINT).url(*blob())
 
     assert_v4_get_url(url, IAM_EMAIL)
     assert_signed_by(url, iam_key.public_key())  # IAM's key, not the key file's

@@ -18,7 +18,7 @@ import datetime
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import google.auth.credentials
@@ -26,7 +26,7 @@ import google.auth.transport.requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.auth import iam
-from google.cloud.storage import Blob
+from google.cloud.storage import Bucket
 from google.oauth2 import service_account
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
@@ -115,15 +115,35 @@ class UrlSigner:
         self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()
 
-    def url(self, blob: Blob) -> str:
-        key = (blob.bucket.name, blob.name)
+    def url(self, bucket: Bucket, name: str) -> str:
+        """The bucket's object `name` as a signed GET URL."""
+        return self.urls(bucket, [name])[0]
+
+    def urls(self, bucket: Bucket, names: Sequence[str]) -> list[str]:
+        """Signed GET URLs for the bucket's objects `names`, in order.
+
+        Why names, not Blobs, and a batch: a render asks for every thumbnail's URL, and nearly
+        every one is a cache hit. Looking them all up under one lock, with one clock reading and
+        no object made per name, keeps a 48-image grid's URLs to a few microseconds each.
+        """
         now = self.clock()
+        urls: list[str] = []
         with self._lock:
-            entry = self._cache.get(key)
-            if entry is not None and entry.expires_at - now > self.margin:
-                self._cache.move_to_end(key)
-                return entry.url
-        url = blob.generate_signed_url(
+            for name in names:
+                entry = self._cache.get((bucket.name, name))
+                if entry is not None and entry.expires_at - now > self.margin:
+                    self._cache.move_to_end((bucket.name, name))
+                    urls.append(entry.url)
+                else:
+                    urls.append("")
+        for index, name in enumerate(names):
+            if not urls[index]:
+                urls[index] = self._sign(bucket, name, now)
+        return urls
+
+    def _sign(self, bucket: Bucket, name: str, now: float) -> str:
+        key = (bucket.name, name)
+        url = bucket.blob(name).generate_signed_url(
             version="v4",
             expiration=self.lifetime,
             method="GET",
