@@ -51,6 +51,7 @@ class Clickable:
     handler_id: str
     key: str
     label: str  # the text or image alt inside it: how a user would pick it
+    payload: str = ""  # a web component event's value, as JSON (a thumbnail's {"key": ...})
 
 
 @dataclass
@@ -69,18 +70,40 @@ class Reply:
         return None
 
 
-def clickables(component: pb.Component) -> Iterator[Clickable]:
-    """Every button and clickable box in the tree, labelled by the first text or alt inside it."""
-    name = component.type.name.fn_name
-    handler = ""
-    if name == "content_button":  # me.button's inner component; the outer one is a wrapper
-        handler = button_pb2.ButtonType.FromString(component.type.value).on_click_handler_id
-    elif name == "box":
-        handler = box_pb2.BoxType.FromString(component.type.value).on_click_handler_id
-    if handler:
-        yield Clickable(handler, component.key.key, _label(component))
+def clickables(root: pb.Component) -> Iterator[Clickable]:
+    """Every button and clickable box in the tree, labelled by the first text or alt inside it,
+    then every thumbnail of the grid (app/gallery/thumbnails.py): its chunks hold the data, and a
+    click is the grid's web event with {"key": ...}, as the browser's grid sends it."""
+    grid: Clickable | None = None
+    chunks: list[dict] = []
+    for component in _walk(root):
+        name = component.type.name.fn_name
+        handler = ""
+        if name == "content_button":  # me.button's inner component; the outer one is a wrapper
+            handler = button_pb2.ButtonType.FromString(component.type.value).on_click_handler_id
+        elif name == "box":
+            handler = box_pb2.BoxType.FromString(component.type.value).on_click_handler_id
+        elif name == "<web>thumbnail-grid":
+            web = pb.WebComponentType.FromString(component.type.value)
+            grid = Clickable(json.loads(web.events_json)["selectEvent"], component.key.key, "")
+        elif name == "<web>thumbnail-chunk":
+            chunks.append(
+                json.loads(pb.WebComponentType.FromString(component.type.value).properties_json)
+            )
+        if handler:
+            yield Clickable(handler, component.key.key, _label(component))
+    if grid is None:
+        return
+    for chunk in sorted(chunks, key=lambda chunk: chunk["index"]):
+        for thumb in chunk["thumbnails"]:
+            payload = json.dumps({"key": thumb["key"]})
+            yield Clickable(grid.handler_id, grid.key, f"Thumbnail: {thumb['name']}", payload)
+
+
+def _walk(component: pb.Component) -> Iterator[pb.Component]:
+    yield component
     for child in component.children:
-        yield from clickables(child)
+        yield from _walk(child)
 
 
 def _label(component: pb.Component) -> str:
@@ -121,9 +144,12 @@ class Session:
         return reply
 
     def click(self, target: Clickable) -> Reply:
-        return self._event(
-            pb.UserEvent(handler_id=target.handler_id, key=pb.Key(key=target.key), click={})
-        )
+        event = pb.UserEvent(handler_id=target.handler_id, key=pb.Key(key=target.key))
+        if target.payload:
+            event.string_value = target.payload
+        else:
+            event.click.SetInParent()
+        return self._event(event)
 
     def refresh_tree(self) -> Reply:
         """A resize event: no handler runs, and Mesop answers with the whole tree."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from gallery import samples
 from tests import images
 from tests.gallery_page import (
     add_samples,
@@ -13,6 +14,7 @@ from tests.gallery_page import (
     select,
     thumbnails,
     upload,
+    wait_until_shown,
 )
 from tests.harness import Server
 from tests.wire import ui_traffic
@@ -99,3 +101,31 @@ def test_base64_select_click_uploads_the_whole_state(page: Page, app_server: Ser
     expect(page.get_by_role("img", name="Selected: alpine-dawn.jpg")).to_be_visible()
     print(f"\n/base64 select click at 12 images: {traffic.up:,} bytes up, {traffic.down:,} down")
     assert traffic.up > 1_000_000
+
+
+def test_the_grid_keeps_order_across_chunks_and_selects_from_the_keyboard(
+    page: Page, app_server: Server
+) -> None:
+    """The thumbnails arrive in chunks of 12 (app/gallery/thumbnails.py) and are drawn as one grid;
+    each is focusable and selected with Enter or Space, and exactly one is marked as selected."""
+    open_gallery(page, app_server.url + "/gcs")
+    add_samples(page)
+    add_samples(page)  # a second chunk
+    alts = thumbnails(page).evaluate_all("imgs => imgs.map(img => img.alt)")
+    expected = [f"Thumbnail: {samples.sample_name(f)}" for f in samples.SAMPLE_FILES[:12]]
+    assert alts == expected * 2
+
+    marked = "imgs => imgs.findIndex(img => img.getAttribute('aria-current') === 'true')"
+    focused = "imgs => imgs.indexOf(document.activeElement)"
+    thumbnails(page).nth(13).focus()
+    page.keyboard.press("Enter")
+    wait_until_shown(page, alts[13].removeprefix("Thumbnail: "))
+    expect(page.locator("img[aria-current=true]")).to_have_count(1)
+    assert thumbnails(page).evaluate_all(marked) == 13
+    assert thumbnails(page).evaluate_all(focused) == 13  # the reply did not take the focus away
+
+    page.keyboard.press("Shift+Tab")  # the thumbnail before it
+    page.keyboard.press(" ")
+    wait_until_shown(page, alts[12].removeprefix("Thumbnail: "))
+    expect(page.locator("img[aria-current=true]")).to_have_count(1)
+    assert thumbnails(page).evaluate_all(marked) == 12

@@ -72,6 +72,10 @@ def _start(store: ImageStore) -> None:
     status = store.status()
     status.notices = []
     status.error = ""
+    try:
+        status.held = len(store.cards())
+    except StoreUnavailable:
+        status.held = 0
 
 
 def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
@@ -133,10 +137,14 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
     yield
 
 
-def select(store: ImageStore, event: me.ClickEvent) -> None:
+def select(store: ImageStore, event: me.WebEvent) -> None:
+    """A thumbnail click: the grid (gallery/thumbnails.js) sends {"key": the image's key}."""
     if not _in_sync(store):
         return
-    store.status().selected = event.key
+    key = event.value.get("key") if isinstance(event.value, dict) else None
+    if not isinstance(key, str):
+        return  # not sent by the grid: nothing to select
+    store.status().selected = key
     store.status().error = ""
 
 

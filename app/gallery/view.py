@@ -7,28 +7,13 @@ explanation", and diffing two pages shows only what differs between the patterns
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import mesop as me
 
 from gallery import actions
 from gallery.model import ImageStore, StoreUnavailable
 from gallery.processing import human_bytes
+from gallery.thumbnails import thumbnails
 from handlers import bound
-
-ACCENT = "#1a73e8"
-
-# A thumbnail's styles, made once rather than once per thumbnail per render: Mesop only reads a
-# Style (converting it to its wire form), so one instance can serve every thumbnail.
-_THUMB = me.Style(
-    cursor="pointer",
-    outline="3px solid transparent",
-    border_radius=6,
-    overflow_x="hidden",
-    overflow_y="hidden",
-)
-_THUMB_SELECTED = replace(_THUMB, outline=f"3px solid {ACCENT}")
-_THUMB_IMAGE = me.Style(width="100%", aspect_ratio="3 / 2", object_fit="cover", display="block")
 
 
 def gallery(store: ImageStore) -> None:
@@ -69,12 +54,16 @@ def gallery(store: ImageStore) -> None:
             style=me.Style(color="#555"),
         )
 
-    if busy:
-        with me.box(style=me.Style(margin=me.Margin.symmetric(vertical=12))):
+    # The progress and message boxes are always there, empty or not. Mesop diffs a render
+    # against the previous one child by child, by position: a box that appeared above the grid
+    # would shift it down one place, and Mesop would send the whole grid again as new (and again
+    # when the box went away): every thumbnail twice per "Add sample images".
+    with me.box(style=me.Style(margin=me.Margin.symmetric(vertical=12 if busy else 0))):
+        if busy:
             me.progress_bar(mode="indeterminate")
             me.text(status.progress, style=me.Style(font_size=14, margin=me.Margin(top=6)))
 
-    _messages(store, [status.error or unavailable, *status.notices])
+    _messages([status.error or unavailable, *status.notices])
 
     with me.box(
         style=me.Style(
@@ -84,55 +73,43 @@ def gallery(store: ImageStore) -> None:
             margin=me.Margin(top=16),
         )
     ):
-        _grid(store, cards, status.selected)
+        # While a batch runs, the grid holds still: the new thumbnails appear together when it
+        # ends. Mesop re-sends a whole chunk of thumbnails when one is added to it, so drawing
+        # each as it came would send the growing chunk again at every step (for /memory, whose
+        # thumbnails are data URLs, over half a megabyte more per 12 images).
+        _grid(store, cards[: status.held] if busy else cards, status.selected, busy)
         _viewer(shown)
 
 
-def _messages(store: ImageStore, lines: list[str]) -> None:
+_MESSAGES = me.Style(
+    background="#fdecea",
+    color="#8a1c12",
+    border_radius=8,
+    padding=me.Padding.all(12),
+    margin=me.Margin.symmetric(vertical=12),
+)
+
+
+def _messages(lines: list[str]) -> None:
     lines = [line for line in lines if line]
-    if not lines:
-        return
-    # Mesop finds a click's handler among those registered by the render that precedes it, in
-    # the same request. If the grid vanished in that render (the gallery expired, storage went
-    # down), a thumbnail click would find no handler and be dropped without a word. Registering
-    # the same handler here keeps the click alive, so actions.select runs, finds the browser out
-    # of date and reloads the page (actions._in_sync).
-    with me.box(
-        on_click=bound(actions.select, store),
-        style=me.Style(
-            background="#fdecea",
-            color="#8a1c12",
-            border_radius=8,
-            padding=me.Padding.all(12),
-            margin=me.Margin.symmetric(vertical=12),
-        ),
-    ):
+    with me.box(style=_MESSAGES if lines else None):  # there even when empty: see gallery()
         for line in lines:
             me.text(line)
 
 
-def _grid(store: ImageStore, cards: list, selected: str) -> None:
-    with me.box(
-        style=me.Style(
-            display="grid",
-            grid_template_columns="repeat(auto-fill, minmax(120px, 1fr))",
-            gap=8,
-            align_content="start",
-        )
-    ):
-        if not cards:
+def _grid(store: ImageStore, cards: list, selected: str, busy: bool) -> None:
+    with me.box():
+        # Drawn even when empty: Mesop finds a click's handler among those registered by the
+        # render just before it, in the same request. If the grid vanished in that render (the
+        # gallery expired, storage went down), a thumbnail click would find no handler and be
+        # dropped without a word; with the grid always there, actions.select runs, finds the
+        # browser out of date and reloads the page (actions._in_sync).
+        thumbnails(cards, selected, on_select=bound(actions.select, store))
+        if not cards and not busy:  # after the grid, so that it moves nothing when it goes
             me.text(
                 "The gallery is empty. Add the sample images or upload your own.",
                 style=me.Style(color="#555"),
             )
-        on_click = bound(actions.select, store)
-        for card in cards:
-            with me.box(
-                key=card.key,
-                on_click=on_click,
-                style=_THUMB_SELECTED if card.key == selected else _THUMB,
-            ):
-                me.image(src=card.thumb_src, alt=f"Thumbnail: {card.name}", style=_THUMB_IMAGE)
 
 
 def _viewer(shown) -> None:
