@@ -1,9 +1,12 @@
-"""CPU time Mesop spends building one thumbnail (a clickable me.box around an me.image), in-process.
+"""CPU time Mesop spends building one thumbnail of the grid, in-process, four ways.
 
 Why: it sets a floor on what a select click costs per thumbnail, whatever the app does around it.
-Mesop renders the page twice per click, so a click pays this twice for every thumbnail. The
-components are built inside a plain Flask request context, as Mesop's server does, but with no
-server: nothing here is timed but the component calls. Prints microseconds; asserts nothing.
+Mesop renders the page twice per click, so a click pays this twice for every thumbnail. Three ways
+build a clickable me.box around an me.image per thumbnail (how the grid was built, and what
+sharing handlers and styles, or dropping styles, leaves); the fourth is the grid as it is now,
+web components carrying the thumbnails as data (app/gallery/thumbnails.py). The components are
+built inside a plain Flask request context, as Mesop's server does, but with no server: nothing
+here is timed but the component calls. Prints microseconds; asserts nothing.
 
     .venv/bin/python -m bench.thumbnail_cost
 """
@@ -18,6 +21,8 @@ import flask
 import mesop as me
 
 from gallery import actions
+from gallery.model import Card
+from gallery.thumbnails import thumbnails
 from stores.gcs_store import GcsStore
 
 URL = "https://storage.googleapis.com/bucket/samples/" + "x" * 700  # a signed URL's length
@@ -43,6 +48,15 @@ def no_styles(i: int) -> None:  # what CSS classes instead of inline styles woul
         me.image(src=f"{URL}{i}", alt=f"Thumbnail: {i}")
 
 
+CARDS = [Card(str(i), f"photo-{i}.jpg", f"{URL}{i}") for i in range(48)]
+WEB_HANDLER = partial(actions.select, GcsStore())
+
+
+def web_components(i: int) -> None:  # the grid now: gallery/thumbnails.py, a chunk per 12
+    if i == 0:
+        thumbnails(CARDS, "", WEB_HANDLER)
+
+
 def per_thumbnail_us(build: Callable[[int], None], rounds: int = 30, size: int = 48) -> float:
     best = float("inf")
     for _ in range(rounds):
@@ -55,7 +69,7 @@ def per_thumbnail_us(build: Callable[[int], None], rounds: int = 30, size: int =
 
 
 def main() -> None:
-    for build in (fresh_everything, shared_handler_and_styles, no_styles):
+    for build in (fresh_everything, shared_handler_and_styles, no_styles, web_components):
         print(f"{build.__name__:28} {per_thumbnail_us(build):6.1f} µs CPU per thumbnail per render")
 
 

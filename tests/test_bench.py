@@ -36,6 +36,7 @@ def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
         assert row["select_up"] > 0 and row["select_down"] > 0
         assert 0 < row["select_server_cpu_ms_median"] <= row["select_server_ms_p95"] * 1.05
     assert gcs["select_media"] > 0  # the image came from storage, not through /__ui__
+    assert 0 < gcs["reselect_server_cpu_ms_median"] <= gcs["reselect_server_ms_p95"] * 1.05
 
     load = json.loads((tmp_path / "load.json").read_text())
     assert {r["pattern"] for r in load["rows"]} == {"counter", "/gcs"}
