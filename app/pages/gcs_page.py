@@ -56,7 +56,12 @@ def where_it_lives() -> None:
 def gcs_page() -> None:
     with layout.frame(title="Images in Cloud Storage, served by signed URLs", path="/gcs"):
         layout.explanation(
-            EXPLANATION, GcsGalleryState, GcsStore.add, GcsStore.cards, UrlSigner.url
+            EXPLANATION,
+            GcsGalleryState,
+            GcsStore.add,
+            GcsStore.cards,
+            UrlSigner.urls,
+            UrlSigner._sign,
         )
         layout.costs("/gcs")
         where_it_lives()
