@@ -16,6 +16,7 @@ Standalone on purpose (no app imports): `python browser_proxy.py PORT UPSTREAM_U
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,7 +90,10 @@ def main(argv: list[str]) -> None:
     port, upstream = int(argv[1]), argv[2]
     server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(upstream))
     server.daemon_threads = True
-    server.serve_forever()
+    # Ctrl-C in the terminal reaches the whole process group, this process too: the app stops
+    # it anyway, so leave quietly rather than print a traceback beside the app's.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 if __name__ == "__main__":
