@@ -96,7 +96,7 @@ def clickables(root: pb.Component) -> Iterator[Clickable]:
         return
     for chunk in sorted(chunks, key=lambda chunk: chunk["index"]):
         for thumb in chunk["thumbnails"]:
-            payload = json.dumps({"key": thumb["key"]})
+            payload = json.dumps({"key": thumb["key"]}, separators=(",", ":"))  # as JSON.stringify
             yield Clickable(grid.handler_id, grid.key, f"Thumbnail: {thumb['name']}", payload)
 
 

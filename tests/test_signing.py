@@ -456,6 +456,19 @@ def test_a_batch_keeps_order_and_signs_only_what_is_not_cached(key: rsa.RSAPriva
     assert signer.urls(bucket, []) == []
 
 
+def test_a_batch_signs_a_repeated_object_once(key: rsa.RSAPrivateKey) -> None:
+    """Galleries repeat objects (each batch of samples points at the same thumbnails): one
+    signature and one URL per object, so the browser fetches each once."""
+    credentials, counter = counting_credentials(key)
+    signer = UrlSigner(credentials, endpoint=ENDPOINT, clock=FakeClock())
+    bucket, _ = blob()
+
+    urls = signer.urls(bucket, ["samples/a.jpg", "samples/b.jpg"] * 4)
+
+    assert counter.calls == 2
+    assert len(set(urls)) == 2 and urls == urls[:2] * 4
+
+
 def test_the_cache_holds_at_most_max_entries(key: rsa.RSAPrivateKey) -> None:
     credentials, counter = counting_credentials(key)
     signer = UrlSigner(credentials, endpoint=ENDPOINT, max_entries=2, clock=FakeClock())

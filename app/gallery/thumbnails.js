@@ -71,6 +71,7 @@ class ThumbnailGrid extends HTMLElement {
     this.images = new Map(); // key -> <img>, reused across redraws so nothing reloads or flickers
     this.addEventListener("click", (event) => this.choose(event.target));
     this.addEventListener("keydown", (event) => {
+      if (event.repeat || event.altKey || event.ctrlKey || event.metaKey) return; // one key, one select
       if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
         this.choose(event.target);
@@ -86,7 +87,9 @@ class ThumbnailGrid extends HTMLElement {
       alignContent: "start",
     });
     grids.add(this);
-    this.render();
+    // Drawn once the chunks of this reply have registered (a microtask later), not before: a
+    // page just left may still have chunks registered, whose images would start loading.
+    chunksChanged();
   }
 
   disconnectedCallback() {
@@ -139,6 +142,7 @@ class ThumbnailGrid extends HTMLElement {
       objectFit: "cover",
       borderRadius: "6px",
       cursor: "pointer",
+      outlineOffset: "3px", // the browser's own focus ring, outside the selection's
     });
     return img;
   }
@@ -146,7 +150,8 @@ class ThumbnailGrid extends HTMLElement {
   markSelected() {
     for (const [key, img] of this.images) {
       const chosen = key === this.selected;
-      img.style.outline = `3px solid ${chosen ? ACCENT : "transparent"}`;
+      // A shadow, not an outline: an inline outline would hide the keyboard focus ring.
+      img.style.boxShadow = chosen ? `0 0 0 3px ${ACCENT}` : "";
       if (chosen) img.setAttribute("aria-current", "true");
       else img.removeAttribute("aria-current");
     }

@@ -136,10 +136,11 @@ class UrlSigner:
                     urls.append(entry.url)
                 else:
                     urls.append("")
-        for index, name in enumerate(names):
-            if not urls[index]:
-                urls[index] = self._sign(bucket, name, now)
-        return urls
+        # Each missing object signed once, however often it appears: galleries repeat objects
+        # (every batch of samples points at the same shared thumbnails).
+        missing = dict.fromkeys(name for name, url in zip(names, urls, strict=True) if not url)
+        signed = {name: self._sign(bucket, name, now) for name in missing}
+        return [url or signed[name] for name, url in zip(names, urls, strict=True)]
 
     def _sign(self, bucket: Bucket, name: str, now: float) -> str:
         key = (bucket.name, name)
