@@ -180,16 +180,14 @@ def measure(
     render_wall: list[float] = []
     render_cpu: list[float] = []
     if log:
-        logged = timing_log.count(log)
-        cards.nth(0).click()  # selects the first image (at 1 image: re-selects it)
-        server_time(log, logged)  # its line is written: the loop's lines are the re-selects'
+        # Selects the first image (at 1 image: re-selects it); once its line is written, the
+        # loop's lines are the re-selects'.
+        timing_log.timed(log, cards.nth(0).click, timeout=5)
         wait_until_shown(page, names[0])
         for _ in range(clicks):
-            logged = timing_log.count(log)
-            cards.nth(0).click()
-            wall, thread_cpu = server_time(log, logged)
-            render_wall.append(wall)
-            render_cpu.append(thread_cpu)
+            timing = timing_log.timed(log, cards.nth(0).click, timeout=5)
+            render_wall.append(timing["ms"])
+            render_cpu.append(timing["cpu_ms"])
     browser = [t.ms for t in selects]
     return {
         "images": size,

@@ -49,12 +49,11 @@ def no_styles(i: int) -> None:  # what CSS classes instead of inline styles woul
 
 
 CARDS = [Card(str(i), f"photo-{i}.jpg", f"{URL}{i}") for i in range(48)]
-WEB_HANDLER = partial(actions.select, GcsStore())
 
 
 def web_components(i: int) -> None:  # the grid now: gallery/thumbnails.py, a chunk per 12
     if i == 0:
-        thumbnails(CARDS, "", WEB_HANDLER)
+        thumbnails(CARDS, "", ONE_HANDLER)
 
 
 def per_thumbnail_us(build: Callable[[int], None], rounds: int = 30, size: int = 48) -> float:

@@ -3,6 +3,7 @@ handler the same way, or a click rendered by one worker and taken by the other i
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from playwright.sync_api import Page
@@ -29,9 +30,9 @@ def test_thumbnail_clicks_work_whichever_worker_takes_them(page: Page, tmp_path:
         names = [cards.nth(i).get_attribute("alt").removeprefix("Thumbnail: ") for i in (0, 1)]
         workers: set[int] = set()
         for n in range(60):  # until both workers have taken clicks (bounded)
-            before = timing_log.count(log)
-            select(page, names[n % 2])  # waits until the viewer shows it: the click was handled
-            workers.add(timing_log.record(log, before, timeout=30)["pid"])
+            # select waits until the viewer shows the image: the click was handled.
+            clicked = timing_log.timed(log, partial(select, page, names[n % 2]), timeout=30)
+            workers.add(clicked["pid"])
             if len(workers) == 2 and n >= 3:
                 break
         else:

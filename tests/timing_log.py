@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,10 @@ def record(log: Path, line: int, timeout: float) -> dict[str, Any]:
                 "is GALLERY_TIMING_LOG set for the server?"
             )
         time.sleep(0.01)
+
+
+def timed(log: Path, action: Callable[[], object], timeout: float) -> dict[str, Any]:
+    """Run `action` (a click) and return the record of the request it made: the next line."""
+    before = count(log)
+    action()
+    return record(log, before, timeout)

@@ -57,8 +57,11 @@ def refused_files(names: list[str], reason: str) -> str:
 
 def _room(store: ImageStore) -> int:
     """How many more images the gallery may hold (checked per batch; a second tab adding to the
-    same gallery at the same moment can pass the limit by its own batch)."""
-    return settings.max_gallery_images - len(store.cards())
+    same gallery at the same moment can pass the limit by its own batch). The gallery's size is
+    also what the grid keeps showing while the batch runs (`held`, see view.gallery)."""
+    status = store.status()
+    status.held = len(store.cards())
+    return settings.max_gallery_images - status.held
 
 
 def _gallery_full() -> str:
@@ -72,10 +75,6 @@ def _start(store: ImageStore) -> None:
     status = store.status()
     status.notices = []
     status.error = ""
-    try:
-        status.held = len(store.cards())
-    except StoreUnavailable:
-        status.held = 0
 
 
 def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:

@@ -22,7 +22,7 @@ class GalleryStatus:
     progress: str = ""
     notices: list[str] = field(default_factory=list)  # refused uploads, one line each
     error: str = ""  # the store failed (storage down): what happened and what to do
-    held: int = 0  # while a batch adds images, the grid shows the first `held` (see view._grid)
+    held: int = 0  # while a batch adds images, the grid shows the first `held` (actions._room)
 
 
 __all__ = ["Card", "GalleryStatus", "ImageStore", "Shown", "StoreUnavailable"]

@@ -35,12 +35,12 @@ class ThumbnailChunk extends HTMLElement {
   }
 
   disconnectedCallback() {
-    if (chunks.get(this._index) === this._thumbnails) chunks.delete(this._index);
+    this.unregister();
     chunksChanged();
   }
 
   set index(value) {
-    if (chunks.get(this._index) === this._thumbnails) chunks.delete(this._index);
+    this.unregister();
     this._index = value;
     this.register();
   }
@@ -62,6 +62,11 @@ class ThumbnailChunk extends HTMLElement {
     if (!this.isConnected || this._index === undefined) return;
     chunks.set(this._index, this.thumbnails);
     chunksChanged();
+  }
+
+  unregister() {
+    // Only this chunk's own data: another element may have taken the index since (a new page's).
+    if (chunks.get(this._index) === this._thumbnails) chunks.delete(this._index);
   }
 }
 
