@@ -132,3 +132,14 @@ def test_the_docs_state_the_confs_defaults() -> None:
     for variable, name in pairs.items():
         row = f"| `{variable}` | `{defaults[name]}`"
         assert row in readme and row in deploy, f"{row}… missing from README or docs/deploy.md"
+
+
+def test_dependencies_are_installed_before_the_code_is_copied() -> None:
+    """Layer caching: a change to the code must not reinstall every dependency; and the build
+    context leaves out what a local install generates."""
+    steps = [line.split()[0:3] for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    install = steps.index(["RUN", "pip", "install"])
+    first_code = min(i for i, step in enumerate(steps) if step[:2] == ["COPY", "app"])
+    assert install < first_code
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"*.egg-info", ".gcs-data", "app/.hot_reload_trigger.py"} <= set(ignored)
