@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gcs.emulator import die_with_parent
+from app.gcs.emulator import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -65,9 +65,11 @@ def serve(
     log_dir: Path | None = None,
     gunicorn_args: tuple[str, ...] = (),
     wsgi_app: str = "app.main:app",
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
     """kind: "gunicorn" (production mode) or "mesop" (the CLI, in its debug mode).
-    gunicorn_args: more flags (the benchmarks' worker classes); wsgi_app: what gunicorn serves."""
+    gunicorn_args: more flags (the benchmarks' worker classes); wsgi_app: what gunicorn serves;
+    cwd: the project to serve (a copy, for tests that edit it)."""
     port = free_port()
     if kind == "gunicorn":
         command = [
@@ -86,19 +88,23 @@ def serve(
     else:
         raise ValueError(f"unknown server kind {kind!r}")
     log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
-    with run(command, port, env, log_dir / f"server-{kind}-{port}.log") as server:
+    with run(command, port, env, log_dir / f"server-{kind}-{port}.log", cwd) as server:
         yield server
 
 
 @contextlib.contextmanager
 def run(
-    command: Sequence[str], port: int, env: Mapping[str, str] | None, log: Path
+    command: Sequence[str],
+    port: int,
+    env: Mapping[str, str] | None,
+    log: Path,
+    cwd: Path = ROOT,
 ) -> Iterator[Server]:
     """Run a server command (listening on loopback `port`) until it answers; stop it after."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
