@@ -4,8 +4,14 @@ is set here; the environment variables below override the defaults (README, "Con
 
 import sys
 
-from config import ConfigError, server
-from gcs import bucket, emulator
+from app.errors import ConfigError
+
+try:
+    # Importing app.config reads every setting: a bad value stops gunicorn here, in one line.
+    from app.config import server
+    from app.gcs import bucket, emulator
+except ConfigError as error:
+    sys.exit(f"Refusing to start: {error}")
 
 # The defaults, in one place. Why these: docs/deploy.md ("Workers, threads and instances").
 # One process: /memory's galleries (and Mesop's memory backend) live in one process, and Cloud
@@ -21,7 +27,7 @@ TIMEOUT = 0  # GUNICORN_TIMEOUT; 0: never kill a busy worker (Cloud Run times re
 try:
     _server = server(WORKERS, THREADS, WORKER_CLASS, TIMEOUT)
 except ConfigError as error:
-    sys.exit(f"gunicorn.conf.py: {error}")
+    sys.exit(f"Refusing to start: {error}")
 
 # GUNICORN_HOST is 127.0.0.1 unless set: the container sets 0.0.0.0, as Cloud Run requires.
 bind = f"{_server.host}:{_server.port}"

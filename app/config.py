@@ -1,7 +1,10 @@
 """Every setting of the app, read once from the environment, with defaults that work on a laptop.
 
 Why one module: the README's configuration table, the tests and the pages all read the same
-`settings` object, so a setting has one name, one default and one place to document it.
+`settings` object, so a setting has one name, one default and one place to document it. It is
+the app's one way to read its settings; `load()` reads them afresh (the embedded emulator, which
+sets variables for its process tree, and the tests). A bad value raises ConfigError (app.errors)
+naming the variable: app.main and gunicorn.conf.py turn it into one line and stop.
 """
 
 from __future__ import annotations
@@ -10,12 +13,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.errors import ConfigError
+
 # Where the embedded emulator keeps objects, so galleries survive a restart of the app.
 DEFAULT_EMULATOR_DATA = Path(__file__).resolve().parent.parent / ".gcs-data"
 
-
-class ConfigError(ValueError):
-    """A setting in the environment cannot be used; the message names the variable."""
+__all__ = ["ConfigError", "ServerSettings", "Settings", "load", "server", "settings"]
 
 
 def _int(name: str, default: int, minimum: int = 1, maximum: int | None = None) -> int:
@@ -62,6 +65,8 @@ class Settings:
     memory_ttl_seconds: int
     memory_max_bytes: int
     memory_max_gallery_bytes: int
+    state_backend: str  # Mesop's own MESOP_STATE_SESSION_BACKEND, shown in every page's footer
+    timing_log: str  # for the benchmarks: a file that gets each /__ui__ request's server time
 
     @property
     def embedded_emulator(self) -> bool:
@@ -93,6 +98,8 @@ def load() -> Settings:
         memory_ttl_seconds=_int("MEMORY_TTL_SECONDS", 600),
         memory_max_bytes=_int("MEMORY_MAX_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
         memory_max_gallery_bytes=_int("MEMORY_MAX_GALLERY_BYTES", 32 * 1024 * 1024),
+        state_backend=_str("MESOP_STATE_SESSION_BACKEND", "none"),
+        timing_log=_str("GALLERY_TIMING_LOG"),
     )
 
 

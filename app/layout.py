@@ -16,17 +16,17 @@ from typing import Any
 
 import mesop as me
 
-import serving
-from gallery.processing import human_bytes
-from handlers import bound
-from meter.meter import payload_meter
+from app import serving
+from app.gallery.processing import human_bytes
+from app.handlers import bound
+from app.meter.meter import payload_meter
+from app.patterns import PATTERNS
 
-PAGES = [
-    ("/", "Overview"),
-    ("/base64", "Base64 in state"),
-    ("/memory", "Server memory"),
-    ("/gcs", "Cloud Storage"),
-]
+PAGES = [("/", "Overview"), *((p.path, p.label) for p in PATTERNS)]
+
+
+def tab_title(label: str) -> str:
+    return f"{label} · Mesop performance patterns"
 
 
 def go(url: str, event: me.ClickEvent) -> None:

@@ -1,38 +1,59 @@
 """Entry point: `mesop app/main.py` for development, `gunicorn app.main:app` for production.
 
-Mesop's CLI puts this folder (app/) on sys.path; `pip install -e .` puts the same folder there for
-gunicorn, the tests and the benchmarks. Every module is therefore imported under one name
-(`gallery.view`, `pages.home`) whichever way the app starts.
+Every module is imported under one of two packages, `app` and `pages`, whichever way the app
+starts (`pip install -e .` installs exactly those two). Mesop's CLI also puts this file's folder
+on sys.path, which would publish `config`, `gallery` and the rest as top-level names; it is taken
+off again here, so a stray `import config` fails in development as it does in production.
 """
 
+import importlib
 import sys
+from pathlib import Path
 
 import mesop as me
 
-import request_limit
-import serving
-import timing
-from config import settings
-from gcs import emulator
+from app.errors import ConfigError
+
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if not p or str(Path(p).resolve()) != _HERE]
+
+try:
+    from app.config import settings  # reads every setting: a bad value stops here, in one line
+except ConfigError as error:
+    sys.exit(f"Refusing to start: {error}")
+
+from app import dev_reload, request_limit, serving, timing  # noqa: E402
+from app.gcs import emulator  # noqa: E402
 
 # Hot reload: on each save, Mesop's CLI resets its runtime and re-executes this file. Its own
-# module purge misses this app's modules when started from the repository root (it computes their
-# names relative to the working directory), so the page modules would stay cached and register no
-# page. Dropping them here makes the re-execution import, and so register, them afresh. `gcs`,
-# `memory` and `config` stay: they hold process-wide things (the emulator, the signing key, the
-# URL cache, the galleries held in memory).
-RELOADED_PACKAGES = {"layout", "handlers", "gallery", "pages", "stores"}
-for _name in [n for n in sys.modules if n.split(".")[0] in RELOADED_PACKAGES]:
+# purge of app modules names them relative to app/ (`gallery.view`), so it misses
+# `app.gallery.view` and `pages.home`: they would stay cached and register no page. Dropping
+# them here makes the re-execution import, and so register, them afresh. The process-wide
+# modules (app.config, app.errors, app.gcs, app.memory, ...) stay: they hold the emulator, the
+# signing key, the URL cache and the galleries held in memory.
+RELOADED = ("pages", "app.patterns", "app.layout", "app.handlers", "app.gallery", "app.stores")
+_PREFIXES = tuple(f"{name}." for name in RELOADED)
+for _name in [n for n in sys.modules if n in RELOADED or n.startswith(_PREFIXES)]:
     del sys.modules[_name]
+    # `from app import layout` takes the parent package's attribute if it has one, without
+    # importing: drop that too, or the old module would be used again.
+    _parent, _, _child = _name.rpartition(".")
+    if _parent in sys.modules and _parent not in RELOADED:
+        vars(sys.modules[_parent]).pop(_child, None)
+
+# Under `mesop app/main.py` (debug mode): also reload on edits in pages/ and on saves that
+# rename a new file over the old one, which Mesop's own watcher misses (app/dev_reload.py).
+dev_reload.start_if_debugging()
 
 # With no bucket configured, run the local GCS emulator (once: under gunicorn the master has
 # already started it and this is a no-op; see gunicorn.conf.py).
 emulator.start_for_app()
 
-from pages import base64_page, gcs_page, home, memory_page  # noqa: E402
+from app.patterns import PATTERNS  # noqa: E402
+from pages import home  # noqa: E402
 
-# Importing a page module registers its route: these are the pages this app serves.
-PAGE_MODULES = (home, base64_page, memory_page, gcs_page)
+# Importing a page module registers its route: the overview, and each pattern's page.
+PAGE_MODULES = (home, *(importlib.import_module(p.page) for p in PATTERNS))
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
 # request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it;

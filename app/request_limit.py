@@ -27,7 +27,8 @@ from typing import Any
 
 from mesop.protos import ui_pb2
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from app.wsgi import WsgiApp
+
 UI_PATH = "/__ui__"
 
 

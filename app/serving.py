@@ -17,7 +17,9 @@ from typing import Any
 
 import mesop as me
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from app.config import settings
+from app.wsgi import WsgiApp
+
 HEADER = "X-Served-By"
 
 # What Mesop's MESOP_STATE_SESSION_BACKEND means once there are several processes.
@@ -32,7 +34,7 @@ BACKENDS = {
 
 
 def footer() -> None:
-    backend = os.environ.get("MESOP_STATE_SESSION_BACKEND") or "none"
+    backend = settings.state_backend
     meaning = BACKENDS.get(backend, "see Mesop's documentation")
     me.text(
         f"Mesop state session backend: {backend} ({meaning}) · this page was served by process "

@@ -17,15 +17,17 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from app.config import settings
+from app.wsgi import WsgiApp
+
 _lock = threading.Lock()
 
 
 def wrap(app: WsgiApp, log_path: str | None = None) -> WsgiApp:
-    log_path = log_path if log_path is not None else os.environ.get("GALLERY_TIMING_LOG", "")
+    log_path = log_path if log_path is not None else settings.timing_log
     if not log_path:
         return app
 

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.patterns import PATHS
 from bench import load, payload, report, soak
 from bench.results import RESULTS
 
@@ -39,7 +40,7 @@ def main() -> None:
         if args.smoke:
             payload.run(["/gcs"], [1], 2, ["default", "floor"], scratch, results / "payload.json")
         else:
-            payload.run_isolated(["/base64", "/memory", "/gcs"], [1, 12, 48], 20,
+            payload.run_isolated(list(PATHS), [1, 12, 48], 20,
                                  [*(v.name for v in payload.VARIANTS), "floor"],
                                  results / "payload.json")  # fmt: skip
         print(f"payload done at {time.monotonic() - started:.0f} s", flush=True)

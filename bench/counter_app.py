@@ -7,7 +7,7 @@ click: one tiny state, one handler, one changed text.
 
 import mesop as me
 
-import timing
+from app import timing
 
 
 @me.stateclass

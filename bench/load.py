@@ -27,13 +27,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from app.patterns import PATHS
 from bench.protocol import Clickable, ProtocolError, Session
 from bench.results import RESULTS, finish, percentile
 from tests.harness import Server, serve
 
-PATTERNS = ("counter", "/base64", "/memory", "/gcs")
+PATTERNS = ("counter", *PATHS)
 COUNTER_APP = "bench.counter_app:app"
-THREADS = 8  # the Dockerfile's --threads: gthread cells use it
+THREADS = 8  # gunicorn.conf.py's default threads (GUNICORN_THREADS): gthread cells use it
 SETUP_SECONDS = 90  # bound on a cell's set-up; users not ready by then do not take part
 CLICK_TIMEOUT = 30  # a click unanswered this long counts as an error (TimeoutError)
 # 100 users' galleries of 12 samples hold ~350 MB on /memory: above the default 256 MB cap, which

@@ -16,10 +16,10 @@ import json
 import uuid
 from pathlib import Path
 
-import config
-from gallery.samples import SAMPLE_FILES, load_sample
-from memory.galleries import GalleryMemory, HeldImage
-from stores.state_store import data_url
+from app import config
+from app.gallery.data_urls import data_url
+from app.gallery.samples import SAMPLE_FILES, load_sample
+from app.memory.galleries import GalleryMemory, HeldImage
 
 RESULTS = Path(__file__).resolve().parent / "results" / "memory_cap.json"
 

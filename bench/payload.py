@@ -32,6 +32,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, WebSocket, expect, sync_playwright
 
+from app.patterns import PATHS
 from bench.results import RESULTS, finish, percentile
 from tests import timing_log
 from tests.conftest import chromium_path
@@ -62,7 +63,7 @@ class Variant:
 SYNC = ("--worker-class", "sync", "--threads", "1")
 
 VARIANTS = (
-    Variant("default", ("/base64", "/memory", "/gcs"), {}, SYNC),
+    Variant("default", PATHS, {}, SYNC),
     Variant("state-memory", ("/base64",), {"MESOP_STATE_SESSION_BACKEND": "memory"}, SYNC),
     # A websocket holds its worker for the connection's life: a threaded worker keeps the page's
     # other requests (scripts, fonts) served meanwhile.
@@ -343,7 +344,7 @@ def run_isolated(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--paths", nargs="+", default=["/base64", "/memory", "/gcs"])
+    parser.add_argument("--paths", nargs="+", default=list(PATHS))
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 12, 48])
     parser.add_argument("--clicks", type=int, default=20, help="select clicks timed per case")
     parser.add_argument(

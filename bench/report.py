@@ -14,8 +14,11 @@ import json
 import re
 from pathlib import Path
 
+from app.patterns import GOAL_ORDER, PATTERNS
 from bench.results import RESULTS
 from tests.harness import ROOT
+
+CONTRAST = {p.path for p in PATTERNS if p.contrast}
 
 DOCS = {"headline": ROOT / "README.md", "tables": ROOT / "docs" / "performance.md"}
 MATRIX_USERS = 50
@@ -50,7 +53,7 @@ def goals(payload: dict, load: dict) -> list[dict]:
     floor = _row(rows, "/counter", 0, "floor")
     sizes = sorted({r["images"] for r in rows if r.get("variant", "default") == "default"})
     small, large = (sizes[0], sizes[-1]) if sizes else (0, 0)
-    for path in ("/gcs", "/memory", "/base64"):
+    for path in GOAL_ORDER:
         one, many = _row(rows, path, small), _row(rows, path, large)
         if not (one and many):
             continue
@@ -80,7 +83,7 @@ def goals(payload: dict, load: dict) -> list[dict]:
                 return per_cpu_second(row) if key == "clicks_per_cpu_second" else row[key]
         return None
 
-    for pattern in ("/gcs", "/memory", "/base64"):
+    for pattern in GOAL_ORDER:
         for unit, key in (("clicks/s", "throughput_rps"), ("clicks per server CPU-second",
                                                            "clicks_per_cpu_second")):  # fmt: skip
             mine, floor_rps = rps(pattern, key), rps("counter", key)
@@ -91,7 +94,7 @@ def goals(payload: dict, load: dict) -> list[dict]:
                             "detail": f"{mine} vs {floor_rps}"})  # fmt: skip
     for goal in out:
         limit, ratio = goal.pop("limit"), goal["ratio"]
-        if goal["goal"].startswith("/base64"):
+        if goal["goal"].split()[0] in CONTRAST:
             goal["met"] = "(contrast)"
         elif ratio is None:
             goal["met"] = "n/a"

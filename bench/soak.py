@@ -21,11 +21,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from app.patterns import PATHS
 from bench.load import Config, prepare, rss_by_role, server_for
 from bench.protocol import ProtocolError
 from bench.results import RESULTS, machine, write_json
 
-PATTERNS = ("/base64", "/memory", "/gcs")
+PATTERNS = PATHS
 
 
 def visitor(url: str, pattern: str, clicks: int, deadline: float, tally: Counter, lock) -> None:

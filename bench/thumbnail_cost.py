@@ -20,10 +20,10 @@ from functools import partial
 import flask
 import mesop as me
 
-from gallery import actions
-from gallery.model import Card
-from gallery.thumbnails import thumbnails
-from stores.gcs_store import GcsStore
+from app.gallery import actions
+from app.gallery.model import Card
+from app.gallery.thumbnails import thumbnails
+from app.stores.gcs_store import GcsStore
 
 URL = "https://storage.googleapis.com/bucket/samples/" + "x" * 700  # a signed URL's length
 SHARED_BOX = me.Style(cursor="pointer", outline="3px solid transparent", border_radius=6)
@@ -51,7 +51,7 @@ def no_styles(i: int) -> None:  # what CSS classes instead of inline styles woul
 CARDS = [Card(str(i), f"photo-{i}.jpg", f"{URL}{i}") for i in range(48)]
 
 
-def web_components(i: int) -> None:  # the grid now: gallery/thumbnails.py, a chunk per 12
+def web_components(i: int) -> None:  # the grid now: app/gallery/thumbnails.py, a chunk per 12
     if i == 0:
         thumbnails(CARDS, "", ONE_HANDLER)
 

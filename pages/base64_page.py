@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import mesop as me
 
-import layout
-from gallery.view import gallery
-from stores.state_store import Base64GalleryState, StateStore, as_data_urls
+from app import layout
+from app.gallery.data_urls import as_data_urls
+from app.gallery.view import gallery
+from app.patterns import pattern
+from app.stores.state_store import Base64GalleryState, StateStore
 
-STORE = StateStore()
+PATTERN = pattern("/base64")
+STORE = PATTERN.store()
 
 EXPLANATION = """
 Each image is encoded as a `data:image/jpeg;base64,…` URL and appended to a list in an
@@ -20,11 +23,11 @@ this page's weight is also carried by clicks on the other pages once you have vi
 """
 
 
-@me.page(path="/base64", title="Base64 in state · Mesop performance patterns")
+@me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label))
 def base64_page() -> None:
-    with layout.frame(title="Images as base64 in state", path="/base64"):
+    with layout.frame(title="Images as base64 in state", path=PATTERN.path):
         layout.explanation(
             EXPLANATION, Base64GalleryState, as_data_urls, StateStore.add, StateStore.shown
         )
-        layout.costs("/base64")
+        layout.costs(PATTERN.path)
         gallery(STORE)

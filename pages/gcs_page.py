@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import mesop as me
 
-import layout
-from gallery.model import StoreUnavailable
-from gallery.view import gallery
-from gcs import bucket as gcs
-from gcs.signing import UrlSigner
-from stores.gcs_store import GcsGalleryState, GcsStore
+from app import layout
+from app.gallery.model import StoreUnavailable
+from app.gallery.view import gallery
+from app.gcs import bucket
+from app.gcs.signing import UrlSigner
+from app.patterns import pattern
+from app.stores.gcs_store import GcsGalleryState, GcsStore
 
-STORE = GcsStore()
+PATTERN = pattern("/gcs")
+STORE = PATTERN.store()
 
 EXPLANATION = """
 Each image is uploaded to a bucket once; the state keeps only the gallery's id and a change token,
@@ -40,7 +42,7 @@ def where_it_lives() -> None:
     """Durability is this pattern's story: say where the gallery is and how to get back to it."""
     gallery_id = me.state(GcsGalleryState).gallery_id
     try:
-        where = gcs.get().where
+        where = bucket.get().where
     except StoreUnavailable:
         return  # the gallery view says what is wrong
     text = (
@@ -52,9 +54,9 @@ def where_it_lives() -> None:
     me.text(text, style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)))
 
 
-@me.page(path="/gcs", title="Cloud Storage · Mesop performance patterns", on_load=on_load)
+@me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
 def gcs_page() -> None:
-    with layout.frame(title="Images in Cloud Storage, served by signed URLs", path="/gcs"):
+    with layout.frame(title="Images in Cloud Storage, served by signed URLs", path=PATTERN.path):
         layout.explanation(
             EXPLANATION,
             GcsGalleryState,
@@ -63,6 +65,6 @@ def gcs_page() -> None:
             UrlSigner.urls,
             UrlSigner._sign,
         )
-        layout.costs("/gcs")
+        layout.costs(PATTERN.path)
         where_it_lives()
         gallery(STORE)

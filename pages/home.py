@@ -7,51 +7,40 @@ from typing import Any
 
 import mesop as me
 
-import layout
-from gallery.processing import human_bytes
-from handlers import bound
-from meter.meter import payload_comparison
+from app import layout
+from app.gallery.processing import human_bytes
+from app.handlers import bound
+from app.meter.meter import payload_comparison
+from app.patterns import PATTERNS
 
 INTRO = """
 Mesop keeps your app's state **in the browser** and sends it to the server with every click.
 That is what makes Mesop servers simple, and it is why a large state (a gallery of photos, say)
-makes every click slow. This app builds the same image gallery three ways, so you can see, and
+makes every click slow. This app builds the same image gallery several ways, so you can see, and
 measure, what each way of holding large data costs.
 """
 
-PATTERNS = [
-    (
-        "/base64",
-        "Base64 in state",
-        "Images as data URLs inside an `@me.stateclass`. Simplest to write; the whole gallery "
-        "goes up with every click.",
-        "In Mesop state: in the browser, sent with every click",
-    ),
-    (
-        "/memory",
-        "Server memory",
-        "Images stay in the server process; state holds only a small id. Light clicks, but it "
-        "needs session affinity and dies with the process.",
-        "In the server process's memory",
-    ),
-    (
-        "/gcs",
-        "Cloud Storage + signed URLs",
-        "Images live in a bucket; the browser fetches them directly by signed URL. Light clicks, "
-        "durable, any replica can answer.",
-        "In a bucket; the browser fetches them itself",
-    ),
-]
+GUIDE_ROWS = {
+    "payload": "Payload per click",
+    "replicas": "Replicas and workers",
+    "durability": "Durability",
+    "complexity": "Complexity",
+    "choose_when": "Choose it when",
+}
+COUNTS = {2: "two", 3: "three", 4: "four", 5: "five"}
 
-GUIDE = """
-| | Base64 in state | Server memory | Cloud Storage + signed URLs |
-| --- | --- | --- | --- |
-| **Payload per click** | the whole state, up, every click | a few hundred bytes | a few hundred bytes; images bypass Mesop |
-| **Replicas and workers** | any (state is in the browser) | needs session affinity; a restart loses galleries | any |
-| **Durability** | until the tab closes | until evicted, expired or restarted | until deleted (a lifecycle rule) |
-| **Complexity** | a list in a state class | a bounded cache with eviction | a bucket, signing, credentials |
-| **Choose it when** | data is small (well under 1 MB in all) | one process, or affinity, and data you can lose | data is large, or must survive, or many replicas serve |
-"""  # noqa: E501 (a table reads better unwrapped)
+
+def guide() -> str:
+    """The patterns' trade-offs side by side, a column per pattern (app/patterns.py)."""
+    lines = [
+        "| | " + " | ".join(p.label for p in PATTERNS) + " |",
+        "| --- |" + " --- |" * len(PATTERNS),
+    ]
+    for field, heading in GUIDE_ROWS.items():
+        cells = " | ".join(getattr(p.tradeoffs, field) for p in PATTERNS)
+        lines.append(f"| **{heading}** | {cells} |")
+    return "\n".join(lines)
+
 
 # Keep in sync with COLORS in app/meter/meter.js (the live figures beside these bars).
 BAR_COLORS = {"up": "#d93025", "down": "#1a73e8", "media": "#188038"}
@@ -80,20 +69,20 @@ def recorded_bars() -> None:
     """The benchmark's select click at its largest gallery, one bar per direction and pattern,
     all on one scale, so the difference in size is seen before it is read."""
     rows = {}
-    for path, *_ in PATTERNS:
-        by_size = layout.bench_rows(path)
+    for p in PATTERNS:
+        by_size = layout.bench_rows(p.path)
         if by_size:
-            rows[path] = max(by_size, key=lambda r: r["images"])
+            rows[p.path] = max(by_size, key=lambda r: r["images"])
     if not rows:
         me.text("No benchmark results yet: run `python -m bench.payload`.")
         return
     largest = max(r[f"select_{d}"] for r in rows.values() for d in ("up", "down", "media"))
-    for path, title, *_ in PATTERNS:
-        if path not in rows:
+    for p in PATTERNS:
+        if p.path not in rows:
             continue
-        row = rows[path]
+        row = rows[p.path]
         me.text(
-            f"{title}: one select click with {row['images']} images in the gallery",
+            f"{p.label}: one select click with {row['images']} images in the gallery",
             style=me.Style(font_weight="bold", margin=me.Margin(top=12, bottom=4)),
         )
         for direction, label in (("up", "▲ up"), ("down", "▼ down"), ("media", "▣ images")):
@@ -101,6 +90,7 @@ def recorded_bars() -> None:
     throughput()
 
 
+EDGE = me.BorderSide(width=1, style="solid", color="#dadce0")
 LOAD_CELL = {"worker_class": "gthread", "workers": 1, "users": 50}
 
 
@@ -115,9 +105,7 @@ def throughput() -> None:
     if not cells:
         return
     figures = [
-        f"{title} {cells[path]['throughput_rps']:.0f}"
-        for path, title, *_ in PATTERNS
-        if path in cells
+        f"{p.label} {cells[p.path]['throughput_rps']:.0f}" for p in PATTERNS if p.path in cells
     ]
     if "counter" in cells:
         figures.append(f"a minimal counter page {cells['counter']['throughput_rps']:.0f}")
@@ -144,27 +132,31 @@ def _columns(min_width: int, gap: int) -> Any:
 
 @me.page(path="/", title="Mesop performance patterns")
 def home_page() -> None:
-    with layout.frame(title="One gallery, three ways to hold its images", path="/"):
+    ways = COUNTS.get(len(PATTERNS), str(len(PATTERNS)))
+    with layout.frame(title=f"One gallery, {ways} ways to hold its images", path="/"):
         me.markdown(INTRO, style=me.Style(max_width=900))
         with _columns(min_width=260, gap=16):
-            for path, title, summary, where in PATTERNS:
+            for p in PATTERNS:
                 with me.box(
                     style=me.Style(
-                        border=me.Border.all(
-                            me.BorderSide(width=1, style="solid", color="#dadce0")
+                        border=me.Border(
+                            top=EDGE,
+                            right=EDGE,
+                            bottom=EDGE,
+                            left=me.BorderSide(width=6, style="solid", color=p.color),
                         ),
                         border_radius=12,
                         padding=me.Padding.all(16),
                     )
                 ):
                     me.button(
-                        title,
-                        on_click=bound(layout.go, path),
+                        p.label,
+                        on_click=bound(layout.go, p.path),
                         type="flat",
                         color="primary",
                     )
-                    me.markdown(summary)
-                    me.text(f"Where the bytes live: {where}", style=me.Style(font_size=14))
+                    me.markdown(p.summary)
+                    me.text(f"Where the bytes live: {p.where}", style=me.Style(font_size=14))
 
         with _columns(min_width=420, gap=32):
             with me.box():
@@ -173,7 +165,9 @@ def home_page() -> None:
                     "The last select click on each page, as its payload meter counted it.",
                     style=me.Style(color="#5f6368", margin=me.Margin(bottom=8)),
                 )
-                payload_comparison([{"path": path, "label": title} for path, title, *_ in PATTERNS])
+                payload_comparison(
+                    [{"path": p.path, "label": p.label, "color": p.color} for p in PATTERNS]
+                )
             with me.box():
                 me.text("Recorded by the benchmark", type="headline-6")
                 me.text(
@@ -183,4 +177,4 @@ def home_page() -> None:
                 recorded_bars()
 
         me.text("Choosing a pattern", type="headline-6", style=me.Style(margin=me.Margin(top=24)))
-        me.markdown(GUIDE)
+        me.markdown(guide())

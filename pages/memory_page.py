@@ -6,12 +6,14 @@ import os
 
 import mesop as me
 
-import layout
-from gallery.view import gallery
-from memory.galleries import GalleryMemory, memory
-from stores.memory_store import MemoryGalleryState, MemoryStore
+from app import layout
+from app.gallery.view import gallery
+from app.memory.galleries import GalleryMemory, memory
+from app.patterns import pattern
+from app.stores.memory_store import MemoryGalleryState, MemoryStore
 
-STORE = MemoryStore()
+PATTERN = pattern("/memory")
+STORE = PATTERN.store()
 
 EXPLANATION = """
 The same data URLs as on the base64 page, rendered the same way, but **held in the server
@@ -47,9 +49,9 @@ def memory_figures(held: GalleryMemory) -> None:
     )
 
 
-@me.page(path="/memory", title="Server memory · Mesop performance patterns", on_load=on_load)
+@me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
 def memory_page() -> None:
-    with layout.frame(title="State kept in server memory", path="/memory"):
+    with layout.frame(title="State kept in server memory", path=PATTERN.path):
         layout.explanation(
             EXPLANATION,
             MemoryGalleryState,
@@ -57,6 +59,6 @@ def memory_page() -> None:
             MemoryStore._images,
             GalleryMemory.lookup,
         )
-        layout.costs("/memory")
+        layout.costs(PATTERN.path)
         memory_figures(memory())
         gallery(STORE)

@@ -1,20 +1,18 @@
 """Make the README's screenshots: real Chromium against the app under gunicorn.
 
-.venv/bin/python scripts/screenshots.py   # writes docs/img/{base64,memory,gcs,home}.png
+.venv/bin/python -m scripts.screenshots   # docs/img/<pattern>.png for each pattern, home.png
 
 The gallery pages are shot from their payload meter down, after adding the samples and selecting
-one; the overview last, so its comparison shows what the three meters measured in this browser.
+one; the overview last, so its comparison shows what every meter measured in this browser.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from app.patterns import PATHS
 from tests.conftest import chromium_path
 from tests.gallery_page import add_samples, open_gallery, select
 from tests.harness import ROOT, serve
@@ -28,7 +26,7 @@ def main() -> None:
     with serve("gunicorn", env=env) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path())
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for path in ("/base64", "/memory", "/gcs"):
+        for path in PATHS:
             open_gallery(page, server.url + path)
             add_samples(page)
             select(page, "glacier-noon.jpg")
@@ -36,10 +34,10 @@ def main() -> None:
             page.locator("payload-meter").evaluate("m => m.scrollIntoView()")
             page.screenshot(path=OUT / f"{path.strip('/')}.png")
         page.get_by_role("button", name="Overview").click()
-        page.locator("payload-comparison[data-compared-pages='3']").wait_for()
+        page.locator(f"payload-comparison[data-compared-pages='{len(PATHS)}']").wait_for()
         page.screenshot(path=OUT / "home.png", full_page=True)
         browser.close()
-    for name in ("base64", "memory", "gcs", "home"):
+    for name in [*(path.strip("/") for path in PATHS), "home"]:
         print(OUT / f"{name}.png")
 
 

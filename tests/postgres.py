@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gcs.emulator import die_with_parent
+from app.gcs.emulator import die_with_parent
 from tests.harness import free_port
 
 ADMIN = "gallery_admin"

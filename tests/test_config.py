@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import pytest
 
-import config
+from app import config
+from tests.harness import BIN, ROOT, free_port
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,9 +42,31 @@ def test_bad_values_name_the_variable(
 
 
 def test_gallery_ids_from_the_browser_are_checked() -> None:
-    from gallery import link
+    from app.gallery import link
 
     good = "AbCdEfGhIjKlMnOpQrStUv"
     assert link.checked(good) == good
     for forged in ("../../../outside", "a/b", "", "x" * 22 + "/", "AbCdEfGhIjKlMnOpQrStU"):
         assert link.checked(forged) == ""
+
+
+@pytest.mark.parametrize(
+    "command", [["gunicorn", "app.main:app"], ["mesop", "app/main.py", "--port={port}"]]
+)
+def test_a_bad_value_stops_the_server_in_one_line(command: list[str]) -> None:
+    """However the app starts, a bad setting ends it with one line naming the variable, and no
+    traceback (gunicorn reads the settings in gunicorn.conf.py, before any worker starts)."""
+    port = free_port()
+    result = subprocess.run(
+        [str(BIN / command[0]), *(arg.format(port=port) for arg in command[1:])],
+        cwd=ROOT,
+        env={**os.environ, "GALLERY_MAX_IMAGES": "abc", "PORT": str(port)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    ours = [line for line in output.splitlines() if "GALLERY_MAX_IMAGES" in line]
+    assert ours == ["Refusing to start: GALLERY_MAX_IMAGES='abc' is not a whole number"], output

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.patterns import PATHS
 from tests.harness import Server, serve
 
 
@@ -17,7 +18,7 @@ def cli_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-@pytest.mark.parametrize("path", ["/", "/base64", "/memory", "/gcs"])
+@pytest.mark.parametrize("path", ["/", *PATHS])
 def test_every_page_renders(page: Page, cli_server: Server, path: str) -> None:
     page.goto(cli_server.url + path)
     expect(page.get_by_role("button", name="Overview")).to_be_visible()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from gallery import samples
+from app.gallery import samples
+from app.patterns import PATHS
 from tests import images
 from tests.gallery_page import (
     add_samples,
@@ -18,8 +19,6 @@ from tests.gallery_page import (
 )
 from tests.harness import Server
 from tests.wire import ui_traffic
-
-PATHS = ["/base64", "/memory", "/gcs"]
 
 
 @pytest.mark.parametrize("path", PATHS)

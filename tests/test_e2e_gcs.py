@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from gcs import emulator as gcs_emulator
+from app.gcs import emulator as gcs_emulator
 from tests import images
 from tests.gallery_page import (
     add_samples,

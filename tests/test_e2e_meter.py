@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from app.patterns import PATHS
 from tests import images
 from tests.gallery_page import add_samples, open_gallery, upload, wait_until_shown
 from tests.harness import Server
 from tests.wire import MediaLog, ui_traffic
 
-PATHS = ["/base64", "/memory", "/gcs"]
 ATTRIBUTES = ["up", "down", "media", "total-up", "total-down", "total-media", "requests"]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gcs.emulator import EmulatorError, start
+from app.gcs.emulator import EmulatorError, start
 from tests.harness import serve
 from tests.procs import emulators, parent_of, wait_for
 

@@ -15,10 +15,10 @@ from functools import partial
 
 from mesop.component_helpers.helper import compute_fn_id
 
-from gallery import actions
-from handlers import bound
-from stores.gcs_store import GcsStore
-from stores.memory_store import MemoryStore
+from app.gallery import actions
+from app.handlers import bound
+from app.stores.gcs_store import GcsStore
+from app.stores.memory_store import MemoryStore
 
 
 def test_one_handler_object_per_action_and_store() -> None:
@@ -37,9 +37,9 @@ def test_the_handler_id_is_the_same_in_another_process() -> None:
     """No memory address or per-process value in the id: any gunicorn worker may take the click."""
     code = (
         "from mesop.component_helpers.helper import compute_fn_id\n"
-        "from gallery import actions\n"
-        "from handlers import bound\n"
-        "from stores.gcs_store import GcsStore\n"
+        "from app.gallery import actions\n"
+        "from app.handlers import bound\n"
+        "from app.stores.gcs_store import GcsStore\n"
         "print(compute_fn_id(bound(actions.select, GcsStore())))\n"
     )
     other = subprocess.run(

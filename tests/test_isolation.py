@@ -13,9 +13,9 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gallery import link
-from gcs.signing import UrlSigner
-from stores.gcs_store import _parse_entry
+from app.gallery import link
+from app.gcs.signing import UrlSigner
+from app.stores.gcs_store import _parse_entry
 from tests.test_signing import ENDPOINT, assert_signed_by, blob, key, key_file_credentials
 
 __all__ = ["key"]  # the fixture, imported for the tests below

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from memory.galleries import GalleryFull, GalleryGone, GalleryMemory, HeldImage
+from app.memory.galleries import GalleryFull, GalleryGone, GalleryMemory, HeldImage
 from tests.harness import ROOT
 
 MB = 2**20

@@ -9,10 +9,16 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
-from config import settings
-from gallery.actions import refused_files
-from gallery.processing import MAX_NAME_CHARS, ImageRejected, clean_name, human_bytes, process_image
-from gallery.samples import SAMPLE_FILES, load_sample
+from app.config import settings
+from app.gallery.actions import refused_files
+from app.gallery.processing import (
+    MAX_NAME_CHARS,
+    ImageRejected,
+    clean_name,
+    human_bytes,
+    process_image,
+)
+from app.gallery.samples import SAMPLE_FILES, load_sample
 from tests.images import (
     PDF,
     SVG,

@@ -36,7 +36,7 @@ from google.auth import compute_engine, crypt
 from google.cloud import storage
 from google.oauth2 import service_account
 
-from gcs.signing import (
+from app.gcs.signing import (
     LOCAL_SIGNER_EMAIL,
     TOKEN_URI,
     UrlSigner,

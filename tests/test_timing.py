@@ -8,14 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import timing
+from app import timing
+from app.wsgi import WsgiApp
 
 
 def start_response(status: str, headers: list) -> None:
     pass
 
 
-def served(app: timing.WsgiApp, log: Path, path: str = "/__ui__") -> dict | None:
+def served(app: WsgiApp, log: Path, path: str = "/__ui__") -> dict | None:
     body = b"".join(timing.wrap(app, str(log))({"PATH_INFO": path}, start_response))
     assert body == b"done"
     return json.loads(log.read_text().splitlines()[-1]) if log.exists() else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page, Request
 
-import serving
+from app import serving
 
 
 @dataclass(frozen=True)

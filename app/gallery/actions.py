@@ -15,10 +15,10 @@ from urllib.parse import urlsplit, urlunsplit
 import flask
 import mesop as me
 
-from config import settings
-from gallery import samples
-from gallery.model import ImageStore, StoreUnavailable
-from gallery.processing import ImageRejected, clean_name, process_image
+from app.config import settings
+from app.gallery import samples
+from app.gallery.model import ImageStore, StoreUnavailable
+from app.gallery.processing import ImageRejected, clean_name, process_image
 
 SAMPLES_PER_CLICK = 12
 NAMES_LISTED = 10  # a refusal of many files names this many, then says how many more
@@ -137,7 +137,7 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
 
 
 def select(store: ImageStore, event: me.WebEvent) -> None:
-    """A thumbnail click: the grid (gallery/thumbnails.js) sends {"key": the image's key}."""
+    """A thumbnail click: the grid (app/gallery/thumbnails.js) sends {"key": the image's key}."""
     if not _in_sync(store):
         return
     key = event.value.get("key") if isinstance(event.value, dict) else None

@@ -12,7 +12,7 @@ import secrets
 
 import mesop as me
 
-from gallery.model import GalleryStatus
+from app.gallery.model import GalleryStatus
 
 PARAM = "gallery"
 GALLERY_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")

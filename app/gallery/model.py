@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from errors import StoreUnavailable  # defined outside the hot-reloaded packages: see errors.py
-from gallery.processing import ProcessedImage
+from app.errors import StoreUnavailable  # defined outside the hot-reloaded packages: see errors.py
+from app.gallery.processing import ProcessedImage
 
 
 @dataclass
@@ -47,9 +47,14 @@ class Shown:
 
 class ImageStore(Protocol):
     """Where a pattern keeps its images. Stores are frozen dataclasses so that Mesop can bind them
-    to event handlers with functools.partial (Mesop needs a stable repr to make a handler id)."""
+    to event handlers with functools.partial (Mesop needs a stable repr to make a handler id).
+    Each store stands alone in one file of app/stores/: what two share lives in app/gallery/."""
 
     def status(self) -> GalleryStatus: ...
+
+    def restore(self) -> None:
+        """On page load (the page's on_load): find the gallery again, if it outlives state."""
+        ...
 
     def add(self, image: ProcessedImage) -> str: ...
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from config import Settings
-from config import settings as default_settings
+from app.config import Settings
+from app.config import settings as default_settings
 
 # Formats a browser displays and Pillow decodes safely. MPO is how Pillow names many phone JPEGs.
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF"}

@@ -10,7 +10,7 @@ import dataclasses
 from functools import cache
 from pathlib import Path
 
-from gallery.processing import ProcessedImage, process_image
+from app.gallery.processing import ProcessedImage, process_image
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "samples"
 SAMPLE_FILES: tuple[Path, ...] = tuple(sorted(SAMPLE_DIR.glob("*.jpg")))

@@ -14,7 +14,7 @@ from typing import Any
 
 import mesop as me
 
-from gallery.model import Card
+from app.gallery.model import Card
 
 CHUNK = 12  # thumbnails per chunk: one "Add sample images" batch
 

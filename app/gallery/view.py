@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import mesop as me
 
-from gallery import actions
-from gallery.model import ImageStore, StoreUnavailable
-from gallery.processing import human_bytes
-from gallery.thumbnails import thumbnails
-from handlers import bound
+from app.gallery import actions
+from app.gallery.model import ImageStore, StoreUnavailable
+from app.gallery.processing import human_bytes
+from app.gallery.thumbnails import thumbnails
+from app.handlers import bound
 
 
 def gallery(store: ImageStore) -> None:

@@ -26,10 +26,10 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-import config
-from errors import StoreUnavailable
-from gcs import emulator
-from gcs.signing import UrlSigner, signing_credentials, throwaway_credentials
+from app import config
+from app.errors import StoreUnavailable
+from app.gcs import emulator
+from app.gcs.signing import UrlSigner, signing_credentials, throwaway_credentials
 
 LOCAL_BUCKET = "mesop-gallery"
 TIMEOUT = (2, 3)  # seconds to connect, to read: a hung storage must not hang a click

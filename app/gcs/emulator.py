@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import config
+from app import config
+from app.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ def start_for_app() -> Emulator | None:
     if settings.gcs_bucket or settings.storage_emulator_host:
         return None
     if settings.on_cloud_run:
-        raise config.ConfigError(
+        raise ConfigError(
             "GCS_BUCKET is not set: on Cloud Run the /gcs page needs a real bucket "
             "(the embedded emulator is for local use only; see docs/deploy.md)"
         )

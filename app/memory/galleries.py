@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import config
+from app import config
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,10 @@
  */
 
 const STORE_PREFIX = "payload-meter:";
-const PATTERN_PAGES = ["/base64", "/memory", "/gcs"];
 const STATE_WARNING_BYTES = 1024 * 1024;
 
 function human(bytes) {
-  // Same units as the server's human_bytes (gallery/processing.py): 1 KB = 1024 bytes.
+  // Same units as the server's human_bytes (app/gallery/processing.py): 1 KB = 1024 bytes.
   if (bytes < 1024) return `${Math.round(bytes)} bytes`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -297,7 +296,7 @@ function el(tag, style = {}, text = "") {
   return node;
 }
 
-// Keep in sync with BAR_COLORS in app/pages/home.py (the benchmark's bars beside these).
+// Keep in sync with BAR_COLORS in pages/home.py (the benchmark's bars beside these).
 const COLORS = {up: "#d93025", down: "#1a73e8", media: "#188038"};
 const NAMES = {up: "▲ up", down: "▼ down", media: "▣ images"};
 
@@ -372,7 +371,8 @@ class PayloadMeter extends HTMLElement {
     if (!record || !record.last) return;
     const last = record.last;
     const total = record.total;
-    // The testability contract (DESIGN.md): integer bytes, last completed interaction and visit.
+    // Read by the tests and benchmarks (keep them stable): integer bytes, last completed
+    // interaction and visit.
     this.dataset.meterUp = String(last.up);
     this.dataset.meterDown = String(last.down);
     this.dataset.meterMedia = String(last.media);
@@ -407,8 +407,8 @@ class PayloadMeter extends HTMLElement {
       warning.setAttribute("role", "status"); // polite: it is redrawn as images arrive
       warning.textContent =
         `Warning: this page's state is over 1 MB (${human(record.stateBytes)}), and Mesop ` +
-        "sends all of it with every click. Keep large data out of state: in server memory " +
-        "(see Server memory) or in a bucket with signed URLs (see Cloud Storage).";
+        "sends all of it with every click. Keep large data out of state: in server memory, " +
+        "in a database, or in a bucket with signed URLs.";
       box.append(warning);
     }
     this.replaceChildren(box);
@@ -427,14 +427,14 @@ class PayloadComparison extends HTMLElement {
   }
 
   get pages() {
-    return this._pages || PATTERN_PAGES.map((path) => ({path, label: path}));
+    return this._pages || []; // [{path, label, color}], from the page (app/patterns.py here)
   }
 
   render() {
     // Only select clicks are compared: the same interaction on every page, like for like.
-    const rows = this.pages.map(({path, label}) => {
+    const rows = this.pages.map(({path, label, color}) => {
       const record = recorder.figures(path);
-      return {path, label, click: record && record.select, record};
+      return {path, label, color, click: record && record.select, record};
     });
     const measured = rows.filter((row) => row.click);
     this.dataset.comparedPages = String(measured.length);
@@ -447,8 +447,9 @@ class PayloadComparison extends HTMLElement {
       return;
     }
     const max = Math.max(...measured.flatMap(({click}) => [click.up, click.down, click.media]));
-    for (const {path, label, click, record} of rows) {
-      const row = el("div", {border: "1px solid #dadce0", borderRadius: "12px", padding: "12px 16px"});
+    for (const {path, label, color, click, record} of rows) {
+      const row = el("div", {border: "1px solid #dadce0", borderRadius: "12px", padding: "12px 16px",
+                             borderLeft: `6px solid ${color || "#dadce0"}`});
       row.dataset.comparePath = path;
       row.append(el("div", {fontWeight: "bold", fontSize: "16px", marginBottom: "6px"}, label));
       if (!click) {

@@ -20,6 +20,7 @@ def payload_meter(page: str) -> None:
 def payload_comparison(pages: list[dict[str, str]]) -> None:
     """The overview's table of what each page's meter last measured in this browser.
 
-    pages: [{"path": "/gcs", "label": "Cloud Storage"}, ...]
+    pages: [{"path": "/gcs", "label": "Cloud Storage", "color": "#129eaf"}, ...], in the order
+    shown; a colour (optional) marks the page's row.
     """
     me.insert_web_component(name="payload-comparison", properties={"pages": pages})

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import flask
 import mesop as me
 
-from gallery import link
-from gallery.model import Card, GalleryStatus, Shown, StoreUnavailable
-from gallery.processing import ProcessedImage
-from gcs import bucket as gcs
+from app.gallery import link
+from app.gallery.model import Card, GalleryStatus, Shown, StoreUnavailable
+from app.gallery.processing import ProcessedImage
+from app.gcs import bucket
 
 CACHE_CONTROL = "private, max-age=31536000, immutable"  # names are content hashes: never stale
 
@@ -66,10 +66,12 @@ def _remember(gallery_id: str, version: str, entries: list[Entry]) -> None:
 
 
 def _upload(object_name: str, data: bytes, **metadata: str) -> None:
-    blob = gcs.get().bucket.blob(object_name)
+    blob = bucket.get().bucket.blob(object_name)
     blob.cache_control = CACHE_CONTROL
     blob.metadata = metadata or None
-    blob.upload_from_string(data, content_type="image/jpeg", timeout=gcs.TIMEOUT, retry=gcs.RETRY)
+    blob.upload_from_string(
+        data, content_type="image/jpeg", timeout=bucket.TIMEOUT, retry=bucket.RETRY
+    )
 
 
 def _image_object(gallery_id: str) -> re.Pattern[str]:
@@ -110,10 +112,10 @@ class GcsStore:
         state.status.error = ""
         if not state.gallery_id:  # nothing to list: check storage now rather than at first add
             try:
-                with gcs.errors("connecting to Cloud Storage"):
-                    bucket = gcs.get().bucket
-                    next(iter(bucket.list_blobs(max_results=1, timeout=gcs.TIMEOUT,
-                                                retry=gcs.RETRY)), None)  # fmt: skip
+                with bucket.errors("connecting to Cloud Storage"):
+                    target = bucket.get().bucket
+                    next(iter(target.list_blobs(max_results=1, timeout=bucket.TIMEOUT,
+                                                retry=bucket.RETRY)), None)  # fmt: skip
             except StoreUnavailable as failure:
                 state.status.error = str(failure)
 
@@ -124,13 +126,13 @@ class GcsStore:
         display, thumb = f"{prefix}{image.sha256}.jpg", f"{prefix}{image.sha256}-thumb.jpg"
         key = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
         existing = self._entries()  # before the new entry exists, or a listing would include it
-        with gcs.errors(f"storing {image.name}"):
-            bucket = gcs.get().bucket
+        with bucket.errors(f"storing {image.name}"):
+            target = bucket.get().bucket
             if display not in _known_samples:
                 # Only a sample can already be there (stored by another gallery): an upload
                 # is not worth a round trip to ask.
-                stored = image.sample and bucket.blob(display).exists(
-                    timeout=gcs.TIMEOUT, retry=gcs.RETRY
+                stored = image.sample and target.blob(display).exists(
+                    timeout=bucket.TIMEOUT, retry=bucket.RETRY
                 )
                 if not stored:
                     # Thumbnail first: an existing display image then implies both exist.
@@ -162,18 +164,18 @@ class GcsStore:
         if cached is not None:
             return cached
         entries = []
-        with gcs.errors("listing the gallery"):
+        with bucket.errors("listing the gallery"):
             prefix = f"galleries/{gallery_id}/entries/"
-            for blob in gcs.get().bucket.list_blobs(prefix=prefix, timeout=gcs.TIMEOUT,
-                                                    retry=gcs.RETRY):  # fmt: skip
+            for blob in bucket.get().bucket.list_blobs(prefix=prefix, timeout=bucket.TIMEOUT,
+                                                    retry=bucket.RETRY):  # fmt: skip
                 if entry := _parse_entry(gallery_id, blob.name, blob.metadata or {}):
                     entries.append(entry)
         _remember(gallery_id, state.version, entries)
         return entries
 
     def _urls(self, names: list[str]) -> list[str]:
-        storage = gcs.get()
-        with gcs.errors("signing image URLs"):
+        storage = bucket.get()
+        with bucket.errors("signing image URLs"):
             return storage.signer.urls(storage.bucket, names)
 
     def cards(self) -> list[Card]:
@@ -204,10 +206,12 @@ class GcsStore:
         gallery_id = link.checked(state.gallery_id)
         if not gallery_id:
             return
-        with gcs.errors("clearing the gallery"):
-            bucket = gcs.get().bucket
+        with bucket.errors("clearing the gallery"):
+            target = bucket.get().bucket
             prefix = f"galleries/{gallery_id}/"
-            for blob in bucket.list_blobs(prefix=prefix, timeout=gcs.TIMEOUT, retry=gcs.RETRY):
-                blob.delete(timeout=gcs.TIMEOUT, retry=gcs.RETRY)
+            for blob in target.list_blobs(
+                prefix=prefix, timeout=bucket.TIMEOUT, retry=bucket.RETRY
+            ):
+                blob.delete(timeout=bucket.TIMEOUT, retry=bucket.RETRY)
         state.version = secrets.token_hex(4)
         _remember(gallery_id, state.version, [])

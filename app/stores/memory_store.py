@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import mesop as me
 
-from gallery import link
-from gallery.model import Card, GalleryStatus, Shown, StoreUnavailable
-from gallery.processing import ImageRejected, ProcessedImage
-from memory.galleries import GalleryFull, GalleryGone, HeldImage, memory
-from stores.state_store import as_data_urls
+from app.gallery import link
+from app.gallery.data_urls import as_data_urls
+from app.gallery.model import Card, GalleryStatus, Shown, StoreUnavailable
+from app.gallery.processing import ImageRejected, ProcessedImage
+from app.memory.galleries import GalleryFull, GalleryGone, HeldImage, memory
 
 
 @me.stateclass

@@ -7,37 +7,17 @@ every @me.stateclass rides along on every request, the other pages pay it too.
 
 from __future__ import annotations
 
-import base64
-import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import mesop as me
 
-from config import settings
-from gallery.model import Card, GalleryStatus, Shown
-from gallery.processing import ImageRejected, ProcessedImage, human_bytes
+from app.config import settings
+from app.gallery.data_urls import as_data_urls
+from app.gallery.model import Card, GalleryStatus, Shown
+from app.gallery.processing import ImageRejected, ProcessedImage, human_bytes
 
 # Every click sends the state base64-encoded once more: 4 bytes on the wire per 3 of data URL.
 WIRE_PER_STATE_BYTE = 4 / 3
-
-
-def data_url(jpeg: bytes) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
-
-
-def as_data_urls(image: ProcessedImage) -> dict[str, Any]:
-    """An image as this page keeps it in state (and /memory in server memory): its two JPEGs as
-    data URLs, plus what the viewer shows, under a new key."""
-    return {
-        "key": uuid.uuid4().hex[:12],
-        "name": image.name,
-        "thumb_url": data_url(image.thumb_jpeg),
-        "display_url": data_url(image.display_jpeg),
-        "width": image.width,
-        "height": image.height,
-        "size_bytes": image.size_bytes,
-    }
 
 
 @dataclass
@@ -63,6 +43,9 @@ class StateStore:
 
     def status(self) -> GalleryStatus:
         return me.state(Base64GalleryState).status
+
+    def restore(self) -> None:
+        """Nothing to find again: the gallery is the state, and a reload empties both."""
 
     def add(self, image: ProcessedImage) -> str:
         """Refuse an image that would make every click bigger than the server accepts: three
