@@ -32,6 +32,10 @@ def _in_sync(store: ImageStore) -> bool:
     /memory gallery expired or was evicted, storage went down before a listing was cached), that
     re-render already lacks it, the difference misses it, and the browser would keep showing a
     gallery that is gone. A full page load shows the page as it is, and why (see on_load).
+
+    A generator handler must then yield once before it returns: Mesop (1.3.7) renders, and sends
+    the commands a handler queued (this reload), once per `yield`; a generator that returns
+    without yielding sends nothing, and the browser would stay as it was.
     """
     try:
         store.cards()
@@ -79,6 +83,7 @@ def _start(store: ImageStore) -> None:
 
 def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
     if not _in_sync(store):
+        yield  # the reload reaches the browser only with a render: see _in_sync
         return
     _start(store)
     status = store.status()
@@ -102,6 +107,7 @@ def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
 
 def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
     if not _in_sync(store):
+        yield  # the reload reaches the browser only with a render: see _in_sync
         return
     _start(store)
     status = store.status()
