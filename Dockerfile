@@ -2,7 +2,8 @@
 # sets it; 8080 otherwise). Workers, threads and timeouts: gunicorn.conf.py and README.
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    GUNICORN_HOST=0.0.0.0 GCS_EMULATOR_DATA_DIR=/tmp/gcs-data
+    GUNICORN_HOST=0.0.0.0 GCS_EMULATOR_DATA_DIR=/tmp/gcs-data \
+    DATABASE_URL=sqlite:////tmp/db-data/gallery.sqlite3
 WORKDIR /srv
 # Dependencies first, in a layer of their own: a change to the code does not reinstall them.
 COPY requirements.txt ./

@@ -17,6 +17,8 @@ from app.errors import ConfigError
 
 # Where the embedded emulator keeps objects, so galleries survive a restart of the app.
 DEFAULT_EMULATOR_DATA = Path(__file__).resolve().parent.parent / ".gcs-data"
+# The /database page's embedded default: SQLite in one file, made on first use.
+DEFAULT_DATABASE = Path(__file__).resolve().parent.parent / ".db-data" / "gallery.sqlite3"
 
 __all__ = ["ConfigError", "ServerSettings", "Settings", "load", "server", "settings"]
 
@@ -38,6 +40,19 @@ def _int(name: str, default: int, minimum: int = 1, maximum: int | None = None) 
 
 def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
+
+
+DATABASE_SCHEMES = ("sqlite:///", "postgresql+psycopg://")
+
+
+def _database_url(name: str, default: str) -> str:
+    value = _str(name, default)
+    if not value.startswith(DATABASE_SCHEMES):
+        raise ConfigError(
+            f"{name} must start with {' or '.join(DATABASE_SCHEMES)} (the URL is not repeated "
+            "here: it may hold a password)"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,8 @@ class Settings:
     memory_ttl_seconds: int
     memory_max_bytes: int
     memory_max_gallery_bytes: int
+    database_url: str  # /database: a SQLAlchemy URL (SQLite by default, PostgreSQL for Cloud SQL)
+    database_max_gallery_bytes: int
     state_backend: str  # Mesop's own MESOP_STATE_SESSION_BACKEND, shown in every page's footer
     timing_log: str  # for the benchmarks: a file that gets each /__ui__ request's server time
 
@@ -98,6 +115,8 @@ def load() -> Settings:
         memory_ttl_seconds=_int("MEMORY_TTL_SECONDS", 600),
         memory_max_bytes=_int("MEMORY_MAX_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
         memory_max_gallery_bytes=_int("MEMORY_MAX_GALLERY_BYTES", 32 * 1024 * 1024),
+        database_url=_database_url("DATABASE_URL", f"sqlite:///{DEFAULT_DATABASE}"),
+        database_max_gallery_bytes=_int("DATABASE_MAX_GALLERY_BYTES", 32 * 1024 * 1024),
         state_backend=_str("MESOP_STATE_SESSION_BACKEND", "none"),
         timing_log=_str("GALLERY_TIMING_LOG"),
     )

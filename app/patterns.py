@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.gallery.model import ImageStore
+from app.stores.database_store import DatabaseStore
 from app.stores.gcs_store import GcsStore
 from app.stores.memory_store import MemoryStore
 from app.stores.state_store import StateStore
@@ -35,6 +36,7 @@ class Pattern:
     store: type[ImageStore]  # where the page keeps its images (app/stores/)
     page: str  # the module whose @me.page serves `path`; app/main.py imports it
     tradeoffs: Tradeoffs
+    any_process: bool = True  # any worker or replica can answer a click (no session affinity)
     contrast: bool = False  # the anti-pattern: the benchmark sets it no goals, only shows it
 
 
@@ -66,6 +68,7 @@ PATTERNS: tuple[Pattern, ...] = (
         color="#9334e6",
         store=MemoryStore,
         page="pages.memory_page",
+        any_process=False,
         tradeoffs=Tradeoffs(
             payload="a few hundred bytes",
             replicas="needs session affinity; a restart loses galleries",
@@ -89,6 +92,23 @@ PATTERNS: tuple[Pattern, ...] = (
             durability="until deleted (a lifecycle rule)",
             complexity="a bucket, signing, credentials",
             choose_when="data is large, or must survive, or many replicas serve",
+        ),
+    ),
+    Pattern(
+        path="/database",
+        label="Database",
+        summary="Images in a SQL database (SQLite, or PostgreSQL and Cloud SQL); the app serves "
+        "them by URL and the browser caches them. Light clicks, durable, any replica.",
+        where="In a SQL database; the app serves them by URL",
+        color="#1967d2",
+        store=DatabaseStore,
+        page="pages.database_page",
+        tradeoffs=Tradeoffs(
+            payload="a few hundred bytes; images by URL, cached by the browser",
+            replicas="any",
+            durability="until deleted",
+            complexity="two tables and a route; a database you may already run",
+            choose_when="you have a database and no bucket, or images are small and few",
         ),
     ),
 )

@@ -1,0 +1,127 @@
+"""The /database page's images, served by the app at `/media/<gallery id>/<sha256>.jpg`.
+
+Why a route of the app, not Mesop: an image sent inside Mesop's reply (a data URL, as /memory
+does) is sent again whenever a component shows it, and the browser cannot cache it. Served by URL,
+the browser fetches each image once and keeps it: names are content hashes, so they never go
+stale (`Cache-Control: private, max-age=31536000, immutable`, and an ETag for revalidation).
+
+What it serves, to anyone: only an image that the named gallery shows. A gallery's id is 128
+random bits and a name is a SHA-256, so neither can be guessed, and one gallery's link never
+opens another's images. The bytes are read from the database in chunks, so a request holds at
+most CHUNK bytes of the image at a time. Anything else gets a short plain-text answer (404, 405,
+503), never a traceback.
+
+It is plain WSGI middleware, mounted in front of Mesop's app (app/main.py), as Mesop's guide to
+server integration suggests. Under `mesop app/main.py` Mesop runs a Flask app of its own, out of
+reach until it serves a request: `mount_on_first_request` wraps that app's `wsgi_app` (Flask's
+place for WSGI middleware) when its first request starts, so the route works there too, from the
+second request on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import flask
+from sqlalchemy import func, select
+
+from app.database import engine as db
+from app.database.schema import blobs, items
+from app.wsgi import WsgiApp
+
+PREFIX = "/media/"
+PATH = re.compile(r"/media/(?P<gallery>[A-Za-z0-9_-]{22})/(?P<sha>[0-9a-f]{64})\.jpg")
+CACHE_CONTROL = "private, max-age=31536000, immutable"
+CHUNK = 64 * 1024
+
+log = logging.getLogger(__name__)
+
+
+def media_url(gallery_id: str, sha256: str) -> str:
+    """Relative to the page, so it works behind any host name or proxy."""
+    return f"{PREFIX}{gallery_id}/{sha256}.jpg"
+
+
+def mount(app: WsgiApp) -> WsgiApp:
+    """`app`, with `/media/...` answered here."""
+
+    def routed(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if not environ.get("PATH_INFO", "").startswith(PREFIX):
+            return app(environ, start_response)
+        return serve(environ, start_response)
+
+    return routed
+
+
+def mount_on_first_request() -> None:
+    """For `mesop app/main.py`: mount the route on Mesop's own Flask app (see the docstring)."""
+    flask.request_started.connect(_wrap, weak=False)  # connecting twice is a no-op
+
+
+def _wrap(sender: flask.Flask, **extra: Any) -> None:
+    if not getattr(sender, "media_route_mounted", False):
+        sender.wsgi_app = mount(sender.wsgi_app)  # type: ignore[method-assign]
+        sender.media_route_mounted = True  # type: ignore[attr-defined]
+
+
+def _answer(start_response: Any, status: str, text: str, *headers: tuple[str, str]) -> list[bytes]:
+    body = (text + "\n").encode()
+    plain = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    start_response(status, [*plain, *headers])
+    return [body]
+
+
+def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method not in ("GET", "HEAD"):
+        return _answer(
+            start_response, "405 Method Not Allowed", "Only GET.", ("Allow", "GET, HEAD")
+        )
+    found = PATH.fullmatch(environ.get("PATH_INFO", ""))
+    if not found:
+        return _answer(start_response, "404 Not Found", "No such image.")
+    gallery_id, sha = found["gallery"], found["sha"]
+    shows_it = select(items.c.key).where(
+        items.c.gallery_id == gallery_id, (items.c.display == sha) | (items.c.thumb == sha)
+    )
+    try:
+        with db.errors("reading an image"), db.get().engine.connect() as connection:
+            size = connection.scalar(
+                select(blobs.c.size_bytes).where(blobs.c.sha256 == sha, shows_it.exists())
+            )
+    except db.DatabaseUnavailable as failure:
+        log.warning("media route: %s", failure)
+        unreachable = "The database is unreachable; try again in a moment."
+        return _answer(start_response, "503 Service Unavailable", unreachable, ("Retry-After", "5"))
+    if size is None:
+        return _answer(start_response, "404 Not Found", "No such image in this gallery.")
+    etag = f'"{sha}"'
+    headers = [("Cache-Control", CACHE_CONTROL), ("ETag", etag)]
+    if etag in _etags(environ.get("HTTP_IF_NONE_MATCH", "")):
+        start_response("304 Not Modified", headers)
+        return []
+    headers += [("Content-Type", "image/jpeg"), ("Content-Length", str(size))]
+    start_response("200 OK", [*headers, ("X-Content-Type-Options", "nosniff")])
+    return [] if method == "HEAD" else _chunks(sha, size)
+
+
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
+def _chunks(sha: str, size: int) -> Iterator[bytes]:
+    """The blob, CHUNK bytes per query (SQL's substr counts from 1, in bytes for a blob)."""
+    for start in range(0, size, CHUNK):
+        piece = select(func.substr(blobs.c.jpeg, start + 1, CHUNK)).where(blobs.c.sha256 == sha)
+        try:
+            with db.errors("reading an image"), db.get().engine.connect() as connection:
+                data = connection.scalar(piece)
+        except db.DatabaseUnavailable as failure:
+            log.warning("media route, mid-image: %s", failure)
+            return  # the status is sent: a short body makes the browser drop the image
+        if not data:
+            return  # the image was deleted meanwhile (its gallery cleared)
+        yield bytes(data)

@@ -1,0 +1,74 @@
+"""/database: the gallery with its images in a SQL database, served by a route of the app."""
+
+from __future__ import annotations
+
+import mesop as me
+
+from app import layout
+from app.database import engine as db
+from app.database import media
+from app.gallery.view import gallery
+from app.patterns import pattern
+from app.stores.database_store import DatabaseGalleryState, DatabaseStore
+
+PATTERN = pattern("/database")
+STORE = PATTERN.store()
+
+EXPLANATION = """
+Each image is stored once in a SQL database (one row per distinct JPEG, one row per gallery
+item); the state keeps only the gallery's id and a change token, so **a click costs the same with
+1 image or 48**. The page names each image by a URL of the app's own route,
+`/media/<gallery>/<sha256>.jpg`, which reads it from the database in chunks and lets the browser
+**cache it for a year** (the name is the content hash). Image bytes never pass through Mesop's
+`/__ui__`.
+
+**Against /gcs**: the same light clicks and the same durability (any worker, any replica, a
+restart), with one dependency fewer if your app already has a database (Cloud SQL), and no URL
+signing. The price is that every image byte passes through your app server on its first view:
+the server's CPU and the instance's bandwidth, where /gcs hands that to the bucket. Cloud SQL also
+costs while idle, a bucket does not.
+
+**Against /memory**: images are served by URL rather than as data URLs inside Mesop's replies, so
+a select downloads the image once, and never again; and nothing is lost when the process goes.
+
+Locally the database is SQLite in one file (`.db-data/`), in WAL mode so that several workers can
+share it; set `DATABASE_URL=postgresql+psycopg://…` for PostgreSQL or Cloud SQL.
+"""
+
+
+def on_load(event: me.LoadEvent) -> None:
+    STORE.restore()
+
+
+def where_it_lives() -> None:
+    """Durability is this pattern's story: say where the gallery is and how to get back to it."""
+    gallery_id = me.state(DatabaseGalleryState).gallery_id
+    try:
+        database = db.get()
+    except db.DatabaseUnavailable:
+        return  # the gallery view says what is wrong
+    if not database.shared:
+        text = (
+            f"Images are kept in {database.where}: this instance's own file, which another "
+            "instance does not see and a new one starts without. Set DATABASE_URL to Cloud SQL "
+            "(docs/deploy.md) to keep them."
+        )
+    elif gallery_id:
+        text = (
+            f"This gallery is kept in {database.where}. Reload the page, restart the server or "
+            "bookmark this address: it will still be here."
+        )
+    else:
+        text = f"Images will be kept in {database.where}."
+    me.text(text, style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)))
+
+
+@me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
+def database_page() -> None:
+    with layout.frame(title="Images in a database, served by the app", path=PATTERN.path):
+        layout.explanation(
+            EXPLANATION, DatabaseGalleryState, DatabaseStore.add, DatabaseStore.cards, media.serve
+        )
+        layout.costs(PATTERN.path)
+        where_it_lives()
+        gallery(STORE)
