@@ -88,6 +88,8 @@ def serve(
     else:
         raise ValueError(f"unknown server kind {kind!r}")
     log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
+    # Each server its own /database file, unless the test names a database.
+    env = {"DATABASE_URL": f"sqlite:///{log_dir}/gallery-{port}.sqlite3", **(env or {})}
     with run(command, port, env, log_dir / f"server-{kind}-{port}.log", cwd) as server:
         yield server
 

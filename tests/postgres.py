@@ -13,11 +13,13 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +27,11 @@ import psycopg
 import pytest
 
 from app.gcs.emulator import die_with_parent
-from tests.harness import free_port
+from tests.harness import ROOT, free_port
 
 ADMIN = "gallery_admin"
 ADMIN_PASSWORD = "throwaway-admin"
+APP_USER, APP_PASSWORD = "mesop_gallery", "throwaway-app"
 
 
 def server_binaries() -> Path | None:
@@ -60,10 +63,24 @@ def binaries_or_skip() -> Path:
     return found
 
 
-@dataclass(frozen=True)
+@dataclass
 class Cluster:
     port: int
     socket_dir: Path
+    launch: Callable[[], subprocess.Popen]
+    log: Path
+    process: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        """Shut the server down now ("fast": open connections are cut), as an outage would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=30)
+
+    def start(self) -> None:
+        """Start it again on the same port and data; return once it takes connections."""
+        self.process = self.launch()
+        _wait_until_ready(self, self.process, self.log)
 
     def uri(self, user: str, password: str, database: str = "postgres") -> str:
         """A SQLAlchemy URI over TCP, as MESOP_STATE_SESSION_BACKEND_SQL_CONNECTION_URI takes it."""
@@ -102,7 +119,7 @@ def cluster(binaries: Path) -> Iterator[Cluster]:
         os.chown(home, account["user"], account["group"])
         os.chown(home / "pwfile", account["user"], account["group"])
     port = free_port()
-    process = None
+    found: Cluster | None = None
     try:
         made = subprocess.run(
             [str(binaries / "initdb"), "-D", str(data), "-U", ADMIN,
@@ -112,18 +129,22 @@ def cluster(binaries: Path) -> Iterator[Cluster]:
         )  # fmt: skip
         if made.returncode != 0:
             raise RuntimeError(f"initdb failed ({made.returncode}):\n{made.stderr}")
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [str(binaries / "postgres"), "-D", str(data), "-p", str(port),
-                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={home}",
-                 "-c", "fsync=off", "-c", "max_connections=50"],
-                stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent, cwd=home,
-                **account,
-            )  # fmt: skip
-        found = Cluster(port=port, socket_dir=home)
-        _wait_until_ready(found, process, log)
+
+        def launch() -> subprocess.Popen:
+            with log.open("ab") as out:
+                return subprocess.Popen(
+                    [str(binaries / "postgres"), "-D", str(data), "-p", str(port),
+                     "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={home}",
+                     "-c", "fsync=off", "-c", "max_connections=50"],
+                    stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent, cwd=home,
+                    **account,
+                )  # fmt: skip
+
+        found = Cluster(port=port, socket_dir=home, launch=launch, log=log)
+        found.start()
         yield found
     finally:
+        process = found.process if found is not None else None
         if process is not None and process.poll() is None:
             process.terminate()  # "smart" shutdown: waits for clients, which are gone by now
             try:
@@ -145,3 +166,26 @@ def _wait_until_ready(found: Cluster, process: subprocess.Popen, log: Path) -> N
         except psycopg.OperationalError:
             time.sleep(0.2)
     raise RuntimeError(f"postgres did not accept connections in 60 s:\n{log.read_text()}")
+
+
+def libpq(uri: str) -> str:
+    """The same URI for psycopg itself (SQLAlchemy's names the driver)."""
+    return uri.replace("postgresql+psycopg://", "postgresql://")
+
+
+def docs_sql() -> str:
+    """The SQL that docs/deploy.md tells an administrator to run: the tests run exactly that."""
+    blocks = re.findall(r"```sql\n(.+?)```", (ROOT / "docs" / "deploy.md").read_text(), re.S)
+    assert len(blocks) == 1, "docs/deploy.md should hold one sql block"
+    return blocks[0]
+
+
+def prepared_as_the_docs_say(found: Cluster) -> str:
+    """A database `gallery` made as docs/deploy.md says, and the URI of its least-privileged
+    user: what the app connects as on Cloud SQL."""
+    with found.admin() as admin:
+        admin.execute(f"CREATE ROLE {APP_USER} LOGIN PASSWORD '{APP_PASSWORD}'")
+        admin.execute("CREATE DATABASE gallery")
+    with found.admin("gallery") as admin:
+        admin.execute(docs_sql())
+    return found.uri(APP_USER, APP_PASSWORD, "gallery")

@@ -28,7 +28,11 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
 
 
 def test_configuration_table_lists_every_setting() -> None:
-    read = set(re.findall(r'_(?:int|str)\("([A-Z_]+)"', (ROOT / "app" / "config.py").read_text()))
+    read = set(
+        re.findall(
+            r'_(?:int|str|database_url)\("([A-Z_]+)"', (ROOT / "app" / "config.py").read_text()
+        )
+    )
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README, flags=re.MULTILINE))
     assert read and read <= documented, read - documented
 

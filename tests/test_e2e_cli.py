@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.patterns import PATHS
+from tests.gallery_page import add_samples, open_gallery, select
 from tests.harness import Server, serve
 
 
@@ -31,3 +32,10 @@ def test_gallery_works_under_the_cli(page: Page, cli_server: Server) -> None:
     expect(page.get_by_role("img", name="Thumbnail")).to_have_count(12, timeout=60_000)
     page.get_by_role("img", name="Thumbnail: ocean-cliffs.jpg").click()
     expect(page.get_by_role("img", name="Selected: ocean-cliffs.jpg")).to_be_visible()
+
+
+def test_database_images_are_served_under_the_cli(page: Page, cli_server: Server) -> None:
+    """The CLI runs Mesop's own Flask app: the image route is mounted on it all the same."""
+    open_gallery(page, cli_server.url + "/database")
+    add_samples(page)
+    select(page, "ocean-cliffs.jpg")  # waits until the image has loaded from the route

@@ -11,7 +11,6 @@ test sees a different process answer every time, and the gallery must still be w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,38 +18,21 @@ import psycopg
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.patterns import PATTERNS
 from tests import postgres
 from tests.gallery_page import add_samples, open_gallery, thumbnails, wait_until_shown
-from tests.harness import ROOT, Server, serve
+from tests.harness import Server, serve
 from tests.procs import stop_worker
 from tests.wire import answered_by
 
 SAMPLES = ["alpine-dawn.jpg", "desert-dusk.jpg", "glacier-noon.jpg", "forest-mist.jpg"]
-APP_USER, APP_PASSWORD = "mesop_gallery", "throwaway-app"
-
-
-def libpq(uri: str) -> str:
-    """The same URI for psycopg itself (SQLAlchemy's names the driver)."""
-    return uri.replace("postgresql+psycopg://", "postgresql://")
-
-
-def docs_sql() -> str:
-    """The SQL that docs/deploy.md tells an administrator to run: the tests run exactly that."""
-    blocks = re.findall(r"```sql\n(.+?)```", (ROOT / "docs" / "deploy.md").read_text(), re.S)
-    assert len(blocks) == 1, "docs/deploy.md should hold one sql block"
-    return blocks[0]
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A database prepared as docs/deploy.md says, and the URI of its least-privileged user."""
     with postgres.cluster(postgres.binaries_or_skip()) as cluster:
-        with cluster.admin() as admin:
-            admin.execute(f"CREATE ROLE {APP_USER} LOGIN PASSWORD '{APP_PASSWORD}'")
-            admin.execute("CREATE DATABASE gallery")
-        with cluster.admin("gallery") as admin:
-            admin.execute(docs_sql())
-        yield cluster.uri(APP_USER, APP_PASSWORD, "gallery")
+        yield postgres.prepared_as_the_docs_say(cluster)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +47,7 @@ def two_workers(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield server
 
 
-@pytest.mark.parametrize("path", ["/base64", "/gcs"])
+@pytest.mark.parametrize("path", [p.path for p in PATTERNS if p.any_process])
 def test_another_process_answers_with_the_gallery_whole(
     page: Page, database: str, two_workers: Server, path: str
 ) -> None:
@@ -76,10 +58,10 @@ def test_another_process_answers_with_the_gallery_whole(
     for name in SAMPLES:
         answered.append(answered_by(page, page.get_by_role("img", name=f"Thumbnail: {name}").click))
         wait_until_shown(page, name)  # the image really shows, whoever answered
-        expect(thumbnails(page)).to_have_count(12)  # the state (or the bucket) followed
+        expect(thumbnails(page)).to_have_count(12)  # the state (or the bucket, the database)
         stop_worker(answered[-1])
     assert len(set(answered)) == len(SAMPLES), f"processes that answered: {answered}"
-    with psycopg.connect(libpq(database)) as conn:  # the sessions are in PostgreSQL
+    with psycopg.connect(postgres.libpq(database)) as conn:  # the sessions are in PostgreSQL
         assert conn.execute("SELECT count(*) FROM mesop_state_sessions").fetchone()[0] >= 1
     page.get_by_role("button", name="Clear gallery").click()
     expect(thumbnails(page)).to_have_count(0)
@@ -90,7 +72,7 @@ def test_the_app_user_has_no_more_than_the_docs_grant(database: str) -> None:
     """Least privilege, as docs/deploy.md says: the workers above ran as this user, and Mesop
     found its table made for it; the user cannot create tables of its own."""
     refused = psycopg.errors.InsufficientPrivilege
-    with psycopg.connect(libpq(database)) as conn, pytest.raises(refused):
+    with psycopg.connect(postgres.libpq(database)) as conn, pytest.raises(refused):
         conn.execute("CREATE TABLE intruder (id int)")
 
 

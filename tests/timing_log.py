@@ -1,5 +1,7 @@
 """Reading the server's timing log (GALLERY_TIMING_LOG, written by app/timing.py): one JSON line
-per /__ui__ request, {"path", "ms", "cpu_ms", "pid"}. Shared by the tests and the benchmarks."""
+per request, {"kind", "path", "ms", "cpu_ms", "pid"}; `count`, `record` and `timed` see the
+requests to Mesop only (kind "ui"), `media` the image route's. Shared by the tests and the
+benchmarks."""
 
 from __future__ import annotations
 
@@ -10,9 +12,22 @@ from pathlib import Path
 from typing import Any
 
 
+def _records(log: Path, kind: str) -> list[dict[str, Any]]:
+    lines = log.read_text().splitlines() if log.exists() else []
+    records = [
+        json.loads(line) for line in lines if line.endswith("}")
+    ]  # one being written: not yet
+    return [r for r in records if r.get("kind", "ui") == kind]
+
+
 def count(log: Path) -> int:
-    """How many requests are logged so far: the line number the next one will have."""
-    return len(log.read_text().splitlines()) if log.exists() else 0
+    """How many requests to Mesop are logged so far: the index the next one will have."""
+    return len(_records(log, "ui"))
+
+
+def media(log: Path) -> list[dict[str, Any]]:
+    """The image route's requests logged so far (the /database page's images)."""
+    return _records(log, "media")
 
 
 def record(log: Path, line: int, timeout: float) -> dict[str, Any]:
@@ -21,9 +36,9 @@ def record(log: Path, line: int, timeout: float) -> dict[str, Any]:
     browser sees the reply."""
     deadline = time.monotonic() + timeout
     while True:
-        lines = log.read_text().splitlines() if log.exists() else []
-        if len(lines) > line:
-            return json.loads(lines[line])
+        records = _records(log, "ui")
+        if len(records) > line:
+            return records[line]
         if time.monotonic() > deadline:
             raise RuntimeError(
                 f"no timing line {line} in {log} after {timeout:.0f} s: "
