@@ -161,6 +161,7 @@ def measure(
     server: list[float] = []
     cpu: list[float] = []
     first_media = 0
+    served_before = len(timing_log.media(log)) if log else 0
     for n in range(clicks):
         index = 0 if n % 2 == 0 else size - 1  # alternate, so every click changes the viewer
         media.take()  # forget the previous click's images
@@ -175,6 +176,9 @@ def measure(
         if n == 0:
             first_media = sum(size for _, size in media.take())
     reselect_media = sum(size for _, size in media.take())
+    # The display images the app itself served during the selects (/database's route): its
+    # CPU per image, against a select click's.
+    route_cpu = [r["cpu_ms"] for r in timing_log.media(log)[served_before:]] if log else []
     # Re-selects: the thumbnail already shown, clicked again. The same work at every size (the
     # page rendered twice, nothing changed), so the server's cost of the thumbnails compares like
     # for like across sizes; the selects above cannot (at 1 image, all but the first re-select).
@@ -202,6 +206,7 @@ def measure(
         **summary("select_server_cpu_ms", cpu),
         **summary("reselect_server_ms", render_wall),
         **summary("reselect_server_cpu_ms", render_cpu),
+        **summary("route_image_cpu_ms", route_cpu),
         "select_browser_ms_median": round(statistics.median(browser), 1),
         "add_server_ms": add_time[0] if add_time else None,
         "add_server_cpu_ms": add_time[1] if add_time else None,
@@ -237,6 +242,7 @@ def measure_counter(page: Page, url: str, clicks: int, log: Path) -> dict:
         **summary("select_server_cpu_ms", cpu),
         **summary("reselect_server_ms", []),  # a counter has nothing to re-select
         **summary("reselect_server_cpu_ms", []),
+        **summary("route_image_cpu_ms", []),
         "select_browser_ms_median": round(statistics.median(t.ms for t in traffic), 1),
         "add_server_ms": None,
         "add_server_cpu_ms": None,

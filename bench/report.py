@@ -73,6 +73,7 @@ def goals(payload: dict, load: dict) -> list[dict]:
                 out.append({"goal": f"{path} {click} at {versus} ({what})", "target": target,
                             "limit": limit, "ratio": _ratio(value(many), value(base)),
                             "detail": f"{_n(value(many))} vs {_n(value(base))}"})  # fmt: skip
+    out += route_goals(rows, sizes)
     first = load["rows"][0] if load["rows"] else {}
     base = (first.get("worker_class"), first.get("workers"))
 
@@ -100,6 +101,30 @@ def goals(payload: dict, load: dict) -> list[dict]:
             goal["met"] = "n/a"
         else:
             goal["met"] = "met" if (ratio >= -limit if limit < 0 else ratio <= limit) else "missed"
+    return out
+
+
+# The /database page's own bars (its issue): bytes per select click at these sizes, and the
+# CPU of serving one display image from the app's route against a /gcs select click.
+ROUTE_PAGE, ROUTE_BYTES = "/database", {"up": 1500, "down": 4000}
+
+
+def route_goals(rows: list[dict], sizes: list[int]) -> list[dict]:
+    out = []
+    for size in [s for s in sizes if s >= 12]:
+        row = _row(rows, ROUTE_PAGE, size)
+        for direction, most in ROUTE_BYTES.items() if row else ():
+            value = row[f"select_{direction}"]
+            out.append({"goal": f"{ROUTE_PAGE} select at {size} images (bytes {direction})",
+                        "target": f"≤ {most:,} B", "limit": 1.0,
+                        "ratio": _ratio(value, most), "detail": f"{value:,} B"})  # fmt: skip
+    large = sizes[-1] if sizes else 0
+    served, gcs = _row(rows, ROUTE_PAGE, large), _row(rows, "/gcs", large)
+    if served and gcs and served.get("route_image_cpu_ms_median") is not None:
+        mine, theirs = served["route_image_cpu_ms_median"], gcs["select_server_cpu_ms_median"]
+        out.append({"goal": f"{ROUTE_PAGE} one display image from the route vs a /gcs select "
+                    f"click at {large} images (server CPU)", "target": "≤ 2×", "limit": 2.0,
+                    "ratio": _ratio(mine, theirs), "detail": f"{mine} vs {theirs}"})  # fmt: skip
     return out
 
 
