@@ -13,6 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from app.errors import ConfigError
 
 # Where the embedded emulator keeps objects, so galleries survive a restart of the app.
@@ -46,11 +49,21 @@ DATABASE_SCHEMES = ("sqlite:///", "postgresql+psycopg://")
 
 
 def _database_url(name: str, default: str) -> str:
+    """A URL SQLAlchemy can use, for a database that outlives a connection. Never echoed in an
+    error: it may hold a password."""
     value = _str(name, default)
-    if not value.startswith(DATABASE_SCHEMES):
+    try:
+        url = make_url(value)
+        url.port  # noqa: B018 (parsed lazily: a port that is not a number fails here)
+    except (ArgumentError, ValueError):
         raise ConfigError(
-            f"{name} must start with {' or '.join(DATABASE_SCHEMES)} (the URL is not repeated "
-            "here: it may hold a password)"
+            f"{name} is not a database URL (not repeated here: it may hold a password)"
+        ) from None
+    if not value.startswith(DATABASE_SCHEMES):
+        raise ConfigError(f"{name} must start with {' or '.join(DATABASE_SCHEMES)}")
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ConfigError(
+            f"{name} must name a SQLite file: an in-memory database is one per connection"
         )
     return value
 
@@ -82,6 +95,7 @@ class Settings:
     memory_max_gallery_bytes: int
     database_url: str  # /database: a SQLAlchemy URL (SQLite by default, PostgreSQL for Cloud SQL)
     database_max_gallery_bytes: int
+    database_max_bytes: int  # every gallery's JPEGs together; the oldest go first beyond it
     state_backend: str  # Mesop's own MESOP_STATE_SESSION_BACKEND, shown in every page's footer
     timing_log: str  # for the benchmarks: a file that gets each /__ui__ request's server time
 
@@ -117,6 +131,7 @@ def load() -> Settings:
         memory_max_gallery_bytes=_int("MEMORY_MAX_GALLERY_BYTES", 32 * 1024 * 1024),
         database_url=_database_url("DATABASE_URL", f"sqlite:///{DEFAULT_DATABASE}"),
         database_max_gallery_bytes=_int("DATABASE_MAX_GALLERY_BYTES", 32 * 1024 * 1024),
+        database_max_bytes=_int("DATABASE_MAX_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
         state_backend=_str("MESOP_STATE_SESSION_BACKEND", "none"),
         timing_log=_str("GALLERY_TIMING_LOG"),
     )

@@ -1,4 +1,4 @@
-"""Hot reload for the whole project under `mesop app/main.py` (development only).
+"""Hot reload for pages/ as well as app/ under `mesop app/main.py` (development only).
 
 Mesop 1.3.7's CLI watches only the folder of main.py (app/) and reloads only on a "modified"
 event. So an edit in pages/ reloads nothing, and neither does a save that writes a new file and
@@ -8,7 +8,9 @@ Mesop's own watcher sees as an ordinary edit: Mesop then reloads as usual, in it
 two reloads never overlap. Nothing of Mesop is patched or called.
 
 The trigger file (app/.hot_reload_trigger.py) is made at start-up, ignored by git and never
-imported (its name is not a module name).
+imported (its name is not a module name). A reload re-imports the pages and what they build on
+(app/main.py's RELOADED); the process-wide modules (app/config.py, app/gcs/, app/memory/,
+app/database/, app/meter/, the middlewares) keep running as they are: edits to them need a restart.
 """
 
 from __future__ import annotations

@@ -141,6 +141,21 @@ def costs(path: str) -> None:
         me.box(style=me.Style(height=16))
 
 
+def where_it_lives(where: str, gallery_id: str, caveat: str = "") -> None:
+    """For the patterns whose galleries outlive state, durability is the story: where the
+    gallery is, and how to come back to it (or, with a caveat, why it may not be there)."""
+    if caveat:
+        text = f"Images are kept in {where}: {caveat}"
+    elif gallery_id:
+        text = (
+            f"This gallery is kept in {where}. Reload the page, restart the server or bookmark "
+            "this address: it will still be here."
+        )
+    else:
+        text = f"Images will be kept in {where}."
+    me.text(text, style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)))
+
+
 def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:
     """The pattern in a few sentences, then its key code, folded so the gallery stays in view."""
     me.markdown(markdown, style=me.Style(max_width=900))

@@ -47,8 +47,12 @@ for _name in [n for n in sys.modules if n in RELOADED or n.startswith(_PREFIXES)
 dev_reload.start_if_debugging()
 
 # With no bucket configured, run the local GCS emulator (once: under gunicorn the master has
-# already started it and this is a no-op; see gunicorn.conf.py).
-emulator.start_for_app()
+# already started it and this is a no-op; see gunicorn.conf.py). On Cloud Run without a bucket
+# it refuses, in one line.
+try:
+    emulator.start_for_app()
+except ConfigError as error:
+    sys.exit(f"Refusing to start: {error}")
 
 from app.patterns import PATTERNS  # noqa: E402
 from pages import home  # noqa: E402

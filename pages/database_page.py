@@ -18,7 +18,7 @@ EXPLANATION = """
 Each image is stored once in a SQL database (one row per distinct JPEG, one row per gallery
 item); the state keeps only the gallery's id and a change token, so **a click costs the same with
 1 image or 48**. The page names each image by a URL of the app's own route,
-`/media/<gallery>/<sha256>.jpg`, which reads it from the database in chunks and lets the browser
+`/media/<gallery>/<sha256>.jpg`, which reads it from the database and lets the browser
 **cache it for a year** (the name is the content hash). Image bytes never pass through Mesop's
 `/__ui__`.
 
@@ -41,26 +41,17 @@ def on_load(event: me.LoadEvent) -> None:
 
 
 def where_it_lives() -> None:
-    """Durability is this pattern's story: say where the gallery is and how to get back to it."""
-    gallery_id = me.state(DatabaseGalleryState).gallery_id
     try:
         database = db.get()
     except db.DatabaseUnavailable:
         return  # the gallery view says what is wrong
-    if not database.shared:
-        text = (
-            f"Images are kept in {database.where}: this instance's own file, which another "
-            "instance does not see and a new one starts without. Set DATABASE_URL to Cloud SQL "
-            "(docs/deploy.md) to keep them."
-        )
-    elif gallery_id:
-        text = (
-            f"This gallery is kept in {database.where}. Reload the page, restart the server or "
-            "bookmark this address: it will still be here."
-        )
-    else:
-        text = f"Images will be kept in {database.where}."
-    me.text(text, style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)))
+    caveat = (
+        ""
+        if database.shared
+        else "this instance's own file, which another instance does not see and a new one starts "
+        "without. Set DATABASE_URL to Cloud SQL (docs/deploy.md) to keep them."
+    )
+    layout.where_it_lives(database.where, me.state(DatabaseGalleryState).gallery_id, caveat)
 
 
 @me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)

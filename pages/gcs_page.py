@@ -39,19 +39,14 @@ def on_load(event: me.LoadEvent) -> None:
 
 
 def where_it_lives() -> None:
-    """Durability is this pattern's story: say where the gallery is and how to get back to it."""
     gallery_id = me.state(GcsGalleryState).gallery_id
     try:
         where = bucket.get().where
     except StoreUnavailable:
         return  # the gallery view says what is wrong
-    text = (
-        f"This gallery is kept in {where}, under galleries/{gallery_id}/. Reload the page, "
-        "restart the server or bookmark this address: it will still be here."
-        if gallery_id
-        else f"Images will be kept in {where}."
+    layout.where_it_lives(
+        f"{where}, under galleries/{gallery_id}/" if gallery_id else where, gallery_id
     )
-    me.text(text, style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)))
 
 
 @me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)

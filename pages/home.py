@@ -1,4 +1,4 @@
-"""/: the three patterns side by side: where the bytes live, what each click costs (as measured in
+"""/: the patterns side by side: where the bytes live, what each click costs (as measured in
 this browser and as the benchmark recorded it), and how to choose."""
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[bytes]
     over three chunks in GALLERY."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'media.sqlite3'}")
     monkeypatch.setattr(db, "_database", None)
+    monkeypatch.setattr(db, "_failed", None)
     jpeg = os.urandom(3 * media.CHUNK + 123)
     sha = hashlib.sha256(jpeg).hexdigest()
     with db.get().engine.begin() as connection:
@@ -97,6 +98,7 @@ def test_a_database_that_cannot_be_reached_is_a_503_not_a_traceback(
     a_file.write_text("")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{a_file / 'db.sqlite3'}")
     monkeypatch.setattr(db, "_database", None)
+    monkeypatch.setattr(db, "_failed", None)
     status, headers, body = call(media.media_url(GALLERY, "0" * 64))
     assert status == "503 Service Unavailable"
     assert headers["Retry-After"] == "5"

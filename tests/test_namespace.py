@@ -1,5 +1,5 @@
 """One namespace: the project installs two packages, `app` and `pages`, and no generic top-level
-names (`config`, `gallery`, ...) that would collide with PyPI packages or with a user's own app."""
+names (`config`, `gallery`, ...) that would collide with PyPI packages."""
 
 from __future__ import annotations
 

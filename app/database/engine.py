@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from app.database.schema import metadata
 from app.errors import StoreUnavailable
 
 TIMEOUT_SECONDS = 3  # to connect, and for a statement (PostgreSQL); SQLite waits on its lock
+POOL = {"pool_size": 4, "max_overflow": 4}  # per process: docs/deploy.md counts connections
 SCHEMA_LOCK = 7_221_318  # any constant: PostgreSQL's advisory lock id for creating the schema
 
 
@@ -37,22 +39,35 @@ class DatabaseUnavailable(StoreUnavailable):
 @dataclass(frozen=True)
 class Database:
     engine: Engine
-    where: str  # for the page: which database, never its password
+    where: str  # for the page: the kind of database, never its host, path or password
     shared: bool  # every process that serves the app finds the same data (not so: SQLite on
     # Cloud Run, a file in one instance's memory, gone when the instance goes)
 
 
+RETRY_AFTER_SECONDS = 5  # after a failed first connection, callers are told at once meanwhile
+
 _database: Database | None = None
+_failed: tuple[float, DatabaseUnavailable] | None = None  # when, and what it said
 _lock = threading.Lock()
 
 
 def get() -> Database:
-    """Connected and with its schema, once per process; retried on the next call if it failed."""
-    global _database
+    """Connected and with its schema, once per process. A failure is remembered for a few
+    seconds: while the database is down, a burst of requests (pages, the media route) must not
+    queue up behind one connection attempt each, holding every thread of the worker."""
+    global _database, _failed
     with _lock:
-        if _database is None:
+        if _database is not None:
+            return _database
+        if _failed is not None and time.monotonic() - _failed[0] < RETRY_AFTER_SECONDS:
+            raise _failed[1]
+        try:
             with errors("connecting to the database"):
                 _database = _connect(config.load().database_url)
+        except DatabaseUnavailable as failure:
+            _failed = (time.monotonic(), failure)
+            raise
+        _failed = None
         return _database
 
 
@@ -66,25 +81,23 @@ def check() -> None:
 def _connect(url_text: str) -> Database:
     url = make_url(url_text)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_settings)
-        where = f"SQLite, in {url.database}"
+        where = "SQLite, in a file on this server"
         shared = not config.load().on_cloud_run
     elif url.get_backend_name() == "postgresql":
         engine = create_engine(
             url,
             pool_pre_ping=True,  # a restarted server's dead connections are replaced, not used
-            pool_size=4,
-            max_overflow=4,
+            **POOL,
             pool_timeout=TIMEOUT_SECONDS,
             connect_args={
                 "connect_timeout": TIMEOUT_SECONDS,
                 "options": f"-c statement_timeout={TIMEOUT_SECONDS * 1000}",
             },
         )
-        where = f"PostgreSQL, database {url.database} on {url.host or 'a local socket'}"
+        where = "PostgreSQL (DATABASE_URL)"
         shared = True
     else:
         raise DatabaseUnavailable(

@@ -7,9 +7,10 @@ stale (`Cache-Control: private, max-age=31536000, immutable`, and an ETag for re
 
 What it serves, to anyone: only an image that the named gallery shows. A gallery's id is 128
 random bits and a name is a SHA-256, so neither can be guessed, and one gallery's link never
-opens another's images. The bytes are read from the database in chunks, so a request holds at
-most CHUNK bytes of the image at a time. Anything else gets a short plain-text answer (404, 405,
-503), never a traceback.
+opens another's images. An image is read in one query and sent in CHUNK-byte pieces: a display
+JPEG is at most 1600 px on its long side (a few hundred KB), and a query per piece would cost
+more, not less (SQLite's substr() reads the whole blob each time). A revalidation or a HEAD reads
+only its size. Anything else gets a short plain-text answer (404, 405, 503), never a traceback.
 
 It is plain WSGI middleware, mounted in front of Mesop's app (app/main.py), as Mesop's guide to
 server integration suggests. Under `mesop app/main.py` Mesop runs a Flask app of its own, out of
@@ -22,11 +23,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.database import engine as db
 from app.database.schema import blobs, items
@@ -84,44 +85,35 @@ def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     if not found:
         return _answer(start_response, "404 Not Found", "No such image.")
     gallery_id, sha = found["gallery"], found["sha"]
+    etag = f'"{sha}"'
+    headers = [("Cache-Control", CACHE_CONTROL), ("ETag", etag)]
+    unchanged = etag in _etags(environ.get("HTTP_IF_NONE_MATCH", ""))
     shows_it = select(items.c.key).where(
         items.c.gallery_id == gallery_id, (items.c.display == sha) | (items.c.thumb == sha)
     )
+    wanted = blobs.c.size_bytes if unchanged or method == "HEAD" else blobs.c.jpeg
     try:
         with db.errors("reading an image"), db.get().engine.connect() as connection:
-            size = connection.scalar(
-                select(blobs.c.size_bytes).where(blobs.c.sha256 == sha, shows_it.exists())
+            found = connection.scalar(
+                select(wanted).where(blobs.c.sha256 == sha, shows_it.exists())
             )
     except db.DatabaseUnavailable as failure:
         log.warning("media route: %s", failure)
         unreachable = "The database is unreachable; try again in a moment."
         return _answer(start_response, "503 Service Unavailable", unreachable, ("Retry-After", "5"))
-    if size is None:
+    if found is None:
         return _answer(start_response, "404 Not Found", "No such image in this gallery.")
-    etag = f'"{sha}"'
-    headers = [("Cache-Control", CACHE_CONTROL), ("ETag", etag)]
-    if etag in _etags(environ.get("HTTP_IF_NONE_MATCH", "")):
+    if unchanged:
         start_response("304 Not Modified", headers)
         return []
+    size = found if method == "HEAD" else len(found)
     headers += [("Content-Type", "image/jpeg"), ("Content-Length", str(size))]
     start_response("200 OK", [*headers, ("X-Content-Type-Options", "nosniff")])
-    return [] if method == "HEAD" else _chunks(sha, size)
+    if method == "HEAD":
+        return []
+    jpeg = memoryview(found)
+    return (bytes(jpeg[start : start + CHUNK]) for start in range(0, size, CHUNK))
 
 
 def _etags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",")}
-
-
-def _chunks(sha: str, size: int) -> Iterator[bytes]:
-    """The blob, CHUNK bytes per query (SQL's substr counts from 1, in bytes for a blob)."""
-    for start in range(0, size, CHUNK):
-        piece = select(func.substr(blobs.c.jpeg, start + 1, CHUNK)).where(blobs.c.sha256 == sha)
-        try:
-            with db.errors("reading an image"), db.get().engine.connect() as connection:
-                data = connection.scalar(piece)
-        except db.DatabaseUnavailable as failure:
-            log.warning("media route, mid-image: %s", failure)
-            return  # the status is sent: a short body makes the browser drop the image
-        if not data:
-            return  # the image was deleted meanwhile (its gallery cleared)
-        yield bytes(data)

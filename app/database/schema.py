@@ -44,6 +44,7 @@ items = Table(
     Column("height", Integer, nullable=False),
     Column("size_bytes", Integer, nullable=False),
     Index("gallery_items_order", "gallery_id", "position"),
+    Index("gallery_items_age", "position"),  # the oldest go first past the cap (space.py)
     Index("gallery_items_display", "display"),  # "is this blob still shown anywhere?" on clear
     Index("gallery_items_thumb", "thumb"),
 )

@@ -1,7 +1,8 @@
 """What the shared view needs from a store, and nothing about where the bytes live.
 
 A store hands the view `Card`s (thumbnails) and a `Shown` (the selected display image) whose `src`
-is whatever the browser should load: a data URL, a signed URL. That one string is where the
+is whatever the browser should load: a data URL, a signed URL, a URL of the app's own route.
+That one string is where the
 patterns differ; everything else on a gallery page is the same code.
 """
 

@@ -1,6 +1,6 @@
 """Turn uploaded bytes into the two JPEGs every pattern stores: a display image and a thumbnail.
 
-Why shared: the three patterns must differ only in *where* bytes live. If each processed images its
+Why shared: the patterns must differ only in *where* bytes live. If each processed images its
 own way, the payload comparison would measure JPEG settings instead of architecture. These are pure
 functions (bytes in, bytes out) so they are unit-tested without a server.
 """

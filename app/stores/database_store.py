@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import flask
 import mesop as me
-from sqlalchemy import delete, func, select
+from sqlalchemy import Connection, delete, exc, func, select
 
 from app.config import settings
 from app.database import engine as db
+from app.database import space
 from app.database.media import media_url
 from app.database.schema import blobs, items
 from app.gallery import link
@@ -72,39 +73,64 @@ class DatabaseStore:
     def add(self, image: ProcessedImage) -> str:
         state = me.state(DatabaseGalleryState)
         gallery_id = state.gallery_id = link.checked(state.gallery_id) or link.new_id()
-        thumb = hashlib.sha256(image.thumb_jpeg).hexdigest()
         key = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
-        with db.errors(f"storing {image.name}"), db.get().engine.begin() as connection:
-            held = connection.scalar(
-                select(func.coalesce(func.sum(items.c.size_bytes), 0)).where(
-                    items.c.gallery_id == gallery_id
-                )
-            )
-            if held + image.size_bytes > settings.database_max_gallery_bytes:
-                raise ImageRejected(
-                    image.name,
-                    f"the gallery holds {human_bytes(held)}; with this image it would pass its "
-                    f"limit of {human_bytes(settings.database_max_gallery_bytes)}. Clear it to "
-                    "add others.",
-                )
-            for sha, jpeg in ((image.sha256, image.display_jpeg), (thumb, image.thumb_jpeg)):
-                row = {"sha256": sha, "jpeg": jpeg, "size_bytes": len(jpeg)}
-                db.insert_once(connection, blobs, row)
-            connection.execute(
-                items.insert().values(
-                    gallery_id=gallery_id,
-                    key=key,
-                    position=time.time_ns(),
-                    name=image.name,
-                    display=image.sha256,
-                    thumb=thumb,
-                    width=image.width,
-                    height=image.height,
-                    size_bytes=image.size_bytes,
-                )
-            )
+        for attempt in (1, 2):  # a clear elsewhere may delete a shared blob meanwhile: once more
+            try:
+                with db.errors(f"storing {image.name}"), db.get().engine.begin() as connection:
+                    self._insert(connection, gallery_id, key, image)
+                break
+            except db.DatabaseUnavailable as failure:
+                if attempt == 2 or not isinstance(failure.__cause__, exc.IntegrityError):
+                    raise
         state.version = secrets.token_hex(4)
         return key
+
+    def _insert(
+        self, connection: Connection, gallery_id: str, key: str, image: ProcessedImage
+    ) -> None:
+        """One transaction: the caps (this gallery's, then the database's), the blobs not yet
+        stored, the item. (Two tabs adding to one gallery at once may each pass its cap by a
+        batch, as on the other pages.)"""
+        held = connection.scalar(
+            select(func.coalesce(func.sum(items.c.size_bytes), 0)).where(
+                items.c.gallery_id == gallery_id
+            )
+        )
+        if held + image.size_bytes > settings.database_max_gallery_bytes:
+            raise ImageRejected(
+                image.name,
+                f"the gallery holds {human_bytes(held)}; with this image it would pass its "
+                f"limit of {human_bytes(settings.database_max_gallery_bytes)}. Clear it to "
+                "add others.",
+            )
+        thumb = hashlib.sha256(image.thumb_jpeg).hexdigest()
+        jpegs = {image.sha256: image.display_jpeg, thumb: image.thumb_jpeg}
+        known = select(blobs.c.sha256).where(blobs.c.sha256.in_(list(jpegs)))
+        stored = set(connection.scalars(known))
+        new = {sha: jpeg for sha, jpeg in jpegs.items() if sha not in stored}  # samples: none
+        if not space.make_room(
+            connection, sum(map(len, new.values())), settings.database_max_bytes
+        ):
+            raise ImageRejected(
+                image.name, "the database is full of newer images; try again later."
+            )
+        for sha, jpeg in new.items():
+            db.insert_once(
+                connection, blobs, {"sha256": sha, "jpeg": jpeg, "size_bytes": len(jpeg)}
+            )
+        connection.execute(
+            items.insert().values(
+                gallery_id=gallery_id,
+                key=key,
+                position=time.time_ns(),
+                name=image.name,
+                display=image.sha256,
+                thumb=thumb,
+                width=image.width,
+                height=image.height,
+                size_bytes=image.size_bytes,
+            )
+        )
 
     def _rows(self) -> list[Row]:
         # Asked for three times per click (the render before the handler, the handler's check,
@@ -155,15 +181,10 @@ class DatabaseStore:
         if not gallery_id:
             return
         with db.errors("clearing the gallery"), db.get().engine.begin() as connection:
-            named = connection.execute(
-                select(items.c.display, items.c.thumb).where(items.c.gallery_id == gallery_id)
-            ).all()
-            connection.execute(delete(items).where(items.c.gallery_id == gallery_id))
-            shown_elsewhere = select(items.c.key).where(
-                (items.c.display == blobs.c.sha256) | (items.c.thumb == blobs.c.sha256)
+            gone = connection.execute(
+                delete(items)
+                .where(items.c.gallery_id == gallery_id)
+                .returning(items.c.display, items.c.thumb)
             )
-            orphans = {sha for row in named for sha in row}
-            connection.execute(
-                delete(blobs).where(blobs.c.sha256.in_(orphans), ~shown_elsewhere.exists())
-            )
+            space.drop_unnamed(connection, {name for row in gone for name in row})
         state.version = secrets.token_hex(4)

@@ -60,7 +60,7 @@ class StateStore:
                 image.name,
                 f"with it every click would send {human_bytes(per_click)} of images; this page "
                 f"stays under {human_bytes(budget)} so that clicks fit the server's request limit. "
-                "Remove images, or keep them on the server (the other two pages).",
+                "Remove images, or keep them outside state (the other pages).",
             )
         images.append(record)
         return record.key
