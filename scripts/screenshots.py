@@ -31,8 +31,12 @@ def main() -> None:
             add_samples(page)
             select(page, "glacier-noon.jpg")
             page.wait_for_timeout(500)  # the meter counts the image once it has arrived
-            page.locator("payload-meter").evaluate("m => m.scrollIntoView()")
+            meter = page.locator("payload-meter")
+            meter.evaluate("m => m.scrollIntoView()")
             page.screenshot(path=OUT / f"{path.strip('/')}.png")
+            # What the shot shows, for its alt text in the README.
+            figures = {k: meter.get_attribute(f"data-meter-{k}") for k in ("up", "down", "media")}
+            print(path, "last click:", ", ".join(f"{k} {v} B" for k, v in figures.items()))
         page.get_by_role("button", name="Overview").click()
         page.locator(f"payload-comparison[data-compared-pages='{len(PATHS)}']").wait_for()
         page.screenshot(path=OUT / "home.png", full_page=True)
