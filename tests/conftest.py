@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from app.database import engine as database_engine
 from tests.harness import Server, serve
 
 
@@ -36,3 +37,16 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {"GCS_EMULATOR_DATA_DIR": str(tmp_path_factory.mktemp("gcs"))}
     with serve("gunicorn", env=env, log_dir=tmp_path_factory.mktemp("logs")) as server:
         yield server
+
+
+@pytest.fixture
+def database_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+    """Point this process's /database engine at a SQLite file of the test's own: the engine is
+    made once per process, so it is forgotten here and made afresh on first use."""
+
+    def point(path: Path) -> None:
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+        monkeypatch.setattr(database_engine, "_database", None)
+        monkeypatch.setattr(database_engine, "_failed", None)
+
+    return point

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,10 +21,8 @@ KB = 1024
 
 
 @pytest.fixture
-def connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connection]:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'space.sqlite3'}")
-    monkeypatch.setattr(db, "_database", None)
-    monkeypatch.setattr(db, "_failed", None)
+def connection(tmp_path: Path, database_at: Callable[[Path], None]) -> Iterator[Connection]:
+    database_at(tmp_path / "space.sqlite3")
     with db.get().engine.begin() as found:
         yield found
     db.get().engine.dispose()
@@ -83,13 +81,11 @@ def test_what_cannot_fit_is_refused(connection: Connection) -> None:
 
 
 def test_a_failed_connection_is_remembered_then_tried_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_at: Callable[[Path], None]
 ) -> None:
     blocker = tmp_path / "data"
     blocker.write_text("a file where the database's folder should be")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{blocker / 'gallery.sqlite3'}")
-    monkeypatch.setattr(db, "_database", None)
-    monkeypatch.setattr(db, "_failed", None)
+    database_at(blocker / "gallery.sqlite3")
     with pytest.raises(db.DatabaseUnavailable) as first:
         db.get()
     blocker.unlink()  # the cause is gone, but within RETRY_AFTER_SECONDS nobody tries again

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +18,10 @@ GALLERY = "AbCdEfGhIjKlMnOpQrStUv"
 
 
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[bytes]:
+def database(tmp_path: Path, database_at: Callable[[Path], None]) -> Iterator[bytes]:
     """A fresh database for this test (the engine is per process), holding one image of just
     over three chunks in GALLERY."""
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'media.sqlite3'}")
-    monkeypatch.setattr(db, "_database", None)
-    monkeypatch.setattr(db, "_failed", None)
+    database_at(tmp_path / "media.sqlite3")
     jpeg = os.urandom(3 * media.CHUNK + 123)
     sha = hashlib.sha256(jpeg).hexdigest()
     with db.get().engine.begin() as connection:
@@ -92,13 +90,11 @@ def test_what_it_must_not_serve_gets_a_short_plain_answer(
 
 
 def test_a_database_that_cannot_be_reached_is_a_503_not_a_traceback(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database_at: Callable[[Path], None]
 ) -> None:
     a_file = tmp_path / "not-a-folder"
     a_file.write_text("")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{a_file / 'db.sqlite3'}")
-    monkeypatch.setattr(db, "_database", None)
-    monkeypatch.setattr(db, "_failed", None)
+    database_at(a_file / "db.sqlite3")
     status, headers, body = call(media.media_url(GALLERY, "0" * 64))
     assert status == "503 Service Unavailable"
     assert headers["Retry-After"] == "5"
