@@ -7,7 +7,7 @@ import os
 import struct
 import zlib
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 
 def encode(image: Image.Image, fmt: str, **params: object) -> bytes:
@@ -83,3 +83,13 @@ def truncated_png() -> bytes:
 def noise_png(width: int, height: int) -> bytes:
     """Incompressible pixels: a file as big as its pixel count (e.g. 800 × 800 ≈ 1.9 MB)."""
     return encode(Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)), "PNG")
+
+
+def png_text_bomb() -> bytes:
+    """A valid small PNG with a compressed text chunk that inflates past Pillow's limit: Pillow
+    raises a plain ValueError while reading it."""
+    plain = png(64, 64)
+    text = b"Comment\x00\x00" + zlib.compress(b"a" * (PngImagePlugin.MAX_TEXT_CHUNK + 10))
+    chunk = struct.pack(">I", len(text)) + b"zTXt" + text
+    chunk += struct.pack(">I", zlib.crc32(b"zTXt" + text) & 0xFFFFFFFF)
+    return plain[:33] + chunk + plain[33:]  # after the PNG signature and the IHDR chunk

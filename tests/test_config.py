@@ -46,7 +46,15 @@ def test_gallery_ids_from_the_browser_are_checked() -> None:
 
     good = "AbCdEfGhIjKlMnOpQrStUv"
     assert link.checked(good) == good
-    for forged in ("../../../outside", "a/b", "", "x" * 22 + "/", "AbCdEfGhIjKlMnOpQrStU"):
+    forged_ids = (
+        "../../../outside",
+        "a/b",
+        "",
+        "x" * 22 + "/",
+        "AbCdEfGhIjKlMnOpQrStU",
+        good + "\n",
+    )
+    for forged in forged_ids:
         assert link.checked(forged) == ""
 
 
@@ -70,3 +78,12 @@ def test_a_bad_value_stops_the_server_in_one_line(command: list[str]) -> None:
     assert "Traceback" not in output, output
     ours = [line for line in output.splitlines() if "GALLERY_MAX_IMAGES" in line]
     assert ours == ["Refusing to start: GALLERY_MAX_IMAGES='abc' is not a whole number"], output
+
+
+def test_change_tokens_from_the_browser_are_checked() -> None:
+    """A server-side cache is keyed by the token only when the server could have made it."""
+    from app.gallery import link
+
+    assert link.checked_version("0a1b2c3d") == "0a1b2c3d"
+    for forged in ("", "0a1b2c3d\n", "0A1B2C3D", "0a1b2c3d0", "x" * 30_000_000):
+        assert link.checked_version(forged) == ""

@@ -223,3 +223,18 @@ def add_samples_up_to_limit(page: Page) -> None:
     page.get_by_role("button", name="Add sample images").click()
     expect(thumbnails(page)).to_have_count(5, timeout=60_000)
     expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
+
+
+def test_a_file_that_trips_the_decoder_is_refused_and_the_batch_goes_on(
+    page: Page, app_server: Server
+) -> None:
+    open_gallery(page, app_server.url + "/database")
+    upload(
+        page,
+        ("text-bomb.png", "image/png", images.png_text_bomb()),
+        ("after.jpg", "image/jpeg", images.jpeg()),
+    )
+    expect_messages(page, "Refused text-bomb.png: the file could not be read as an image")
+    expect(page.get_by_role("img", name="Thumbnail: after.jpg")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)  # no error dialog, no Pillow message
+    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()

@@ -29,6 +29,7 @@ from tests.images import (
     oriented,
     png,
     png16,
+    png_text_bomb,
     truncated_jpeg,
     truncated_png,
 )
@@ -199,3 +200,16 @@ def test_many_refused_files_make_one_line_that_names_them() -> None:
     line = refused_files(names, "over the limit")
     assert line.startswith("Refused 25 files (f0.jpg, f1.jpg, ")
     assert "f9.jpg and 15 more): over the limit" in line and "f10.jpg" not in line
+
+
+def test_a_file_that_trips_pillow_is_refused_by_name_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A PNG whose compressed text chunk inflates past Pillow's limit makes Pillow raise a plain
+    ValueError while decoding: a refusal naming the file, not an error dialog."""
+    bomb = png_text_bomb()
+    with pytest.raises(ImageRejected) as refused:
+        process_image("text-bomb.png", bomb)
+    assert refused.value.name == "text-bomb.png"
+    assert refused.value.reason.startswith("the file could not be read as an image (ValueError)")
+    assert [r.levelname for r in caplog.records if "text-bomb.png" in r.getMessage()] == ["WARNING"]

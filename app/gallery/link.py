@@ -15,13 +15,20 @@ import mesop as me
 from app.gallery.model import GalleryStatus
 
 PARAM = "gallery"
-GALLERY_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+GALLERY_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+VERSION = re.compile(r"[0-9a-f]{8}")  # secrets.token_hex(4), as the stores make it
 
 
 def checked(gallery_id: str) -> str:
     """The id if it is well formed, else "": state comes from the browser and can be edited, and
     the id becomes part of object names (a path, in the emulator's filesystem backend)."""
-    return gallery_id if GALLERY_ID.match(gallery_id) else ""
+    return gallery_id if GALLERY_ID.fullmatch(gallery_id) else ""
+
+
+def checked_version(version: str) -> str:
+    """The state's change token if it is one the server could have made, else "": a server-side
+    cache keyed by it must not hold whatever a client sends (a 30 MB string, forty times)."""
+    return version if VERSION.fullmatch(version) else ""
 
 
 def random_id() -> str:
@@ -38,7 +45,7 @@ def new_id() -> str:
 def restore(current: str, status: GalleryStatus) -> str:
     """On page load: the address's id if valid, else the state's; written back to the address."""
     from_url = me.query_params.get(PARAM, "")
-    if from_url and not GALLERY_ID.match(from_url):
+    if from_url and not GALLERY_ID.fullmatch(from_url):
         status.notices = ["That gallery link is not valid; this is a new gallery."]
         del me.query_params[PARAM]
         from_url = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import logging
 import re
 import unicodedata
 import warnings
@@ -19,6 +20,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.config import Settings
 from app.config import settings as default_settings
+
+log = logging.getLogger(__name__)
 
 # Formats a browser displays and Pillow decodes safely. MPO is how Pillow names many phone JPEGs.
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF"}
@@ -155,8 +158,23 @@ def encode_jpeg(image: Image.Image, max_px: int, quality: int) -> tuple[bytes, t
 def process_image(name: str, data: bytes, limits: Settings = default_settings) -> ProcessedImage:
     """Validate, orient by EXIF, convert to RGB, and encode the display image and the thumbnail.
 
-    Raises ImageRejected with a reason a person can act on; never lets a Pillow error escape.
+    Raises ImageRejected with a reason a person can act on. Pillow raises many kinds of error on
+    files built to trip it (a PNG text chunk that inflates past its limit, say): any of them
+    becomes a refusal naming the file, logged once, so that the rest of a batch goes on.
     """
+    try:
+        return _process(name, data, limits)
+    except ImageRejected:
+        raise
+    except Exception as error:  # a file from anyone: whatever the decoder raises
+        kind = type(error).__name__
+        log.warning("refused %r: %s while processing it", name, kind, exc_info=True)
+        raise ImageRejected(
+            name, f"the file could not be read as an image ({kind}); {ACCEPTED_HINT}"
+        ) from None
+
+
+def _process(name: str, data: bytes, limits: Settings) -> ProcessedImage:
     image = open_checked(name, data, limits)
     # A broken EXIF block is no reason to refuse an image: it is then shown unrotated.
     with contextlib.suppress(OSError, ValueError, SyntaxError):

@@ -159,8 +159,9 @@ class GcsStore:
         gallery_id = link.checked(state.gallery_id)
         if not gallery_id:
             return []
+        version = link.checked_version(state.version)  # never a key the client made up
         with _listings_lock:
-            cached = _listings.get((gallery_id, state.version))
+            cached = _listings.get((gallery_id, version)) if version else None
         if cached is not None:
             return cached
         entries = []
@@ -170,7 +171,8 @@ class GcsStore:
                                                     retry=bucket.RETRY):  # fmt: skip
                 if entry := _parse_entry(gallery_id, blob.name, blob.metadata or {}):
                     entries.append(entry)
-        _remember(gallery_id, state.version, entries)
+        if version:
+            _remember(gallery_id, version, entries)
         return entries
 
     def _urls(self, names: list[str]) -> list[str]:
