@@ -11,8 +11,11 @@ browser see a reset connection instead of the answer; then it is answered in Mes
 (a server-sent event carrying a `ServerError`), which the client shows in its error dialog.
 Everything else goes to Mesop untouched.
 
-Mesop's client always sends a Content-Length; a `/__ui__` request without one (chunked) is refused
-with 411, since its size could only be learned by reading it.
+Mesop's client always sends a Content-Length; a POST without one (chunked) is refused with 411,
+since its size could only be learned by reading it. Mesop's other POST endpoints (`/__csp__`,
+where browsers report policy violations, and `/__apply-cookies`) carry a few hundred bytes, need
+no Origin header for the first, and read their whole body too: they get a small cap of their own,
+OTHER_POST_BYTES, answered with a plain 413.
 
 This guards gunicorn (`app.main:app`) and any other WSGI server. `mesop app/main.py` (the
 development server) builds its own Flask app and is not guarded; neither is Mesop's optional
@@ -30,6 +33,7 @@ from mesop.protos import ui_pb2
 from app.wsgi import WsgiApp
 
 UI_PATH = "/__ui__"
+OTHER_POST_BYTES = 64 * 1024  # /__csp__ reports and /__apply-cookies: a few hundred bytes
 
 
 def mb(n: int) -> str:
@@ -62,18 +66,20 @@ def discard(stream: Any, length: int, chunk: int = 1 << 18) -> None:
 
 def wrap(app: WsgiApp, max_bytes: int) -> WsgiApp:
     def limited(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "POST" or not environ.get("PATH_INFO", "").endswith(
-            UI_PATH
-        ):
+        if environ.get("REQUEST_METHOD") != "POST":
             return app(environ, start_response)
         declared = environ.get("CONTENT_LENGTH", "")
         if not declared.isdigit():
             start_response("411 Length Required", [("Content-Type", "text/plain")])
-            return [b"A request to /__ui__ must declare its Content-Length.\n"]
+            return [b"A POST request must declare its Content-Length.\n"]
         length = int(declared)
-        if length <= max_bytes:
+        to_mesop = environ.get("PATH_INFO", "").endswith(UI_PATH)
+        if length <= (max_bytes if to_mesop else OTHER_POST_BYTES):
             return app(environ, start_response)
         discard(environ["wsgi.input"], length)
+        if not to_mesop:
+            start_response("413 Content Too Large", [("Content-Type", "text/plain")])
+            return [f"At most {OTHER_POST_BYTES} bytes here.\n".encode()]
         body = mesop_error_event(too_large_message(length, max_bytes))
         headers = [("Content-Type", "text/event-stream"), ("Content-Length", str(len(body)))]
         start_response("200 OK", headers)

@@ -126,16 +126,18 @@ def peak_rss(pid: int) -> int:
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
 
 
-def post_ui(server: Server, length: int, chunks: Iterator[bytes] | None) -> tuple[int, bytes]:
+def post_ui(
+    server: Server, length: int, chunks: Iterator[bytes] | None, path: str = "/__ui__"
+) -> tuple[int, bytes]:
     host = urlsplit(server.url).netloc
     connection = http.client.HTTPConnection(host, timeout=60)
     headers = {"Origin": server.url, "Content-Type": "text/plain"}
     if chunks is None:
         headers["Transfer-Encoding"] = "chunked"
-        connection.request("POST", "/__ui__", body=iter([b"x" * 1024]), headers=headers)
+        connection.request("POST", path, body=iter([b"x" * 1024]), headers=headers)
     else:
         headers["Content-Length"] = str(length)
-        connection.request("POST", "/__ui__", body=chunks, headers=headers)
+        connection.request("POST", path, body=chunks, headers=headers)
     response = connection.getresponse()
     try:
         return response.status, response.read()
@@ -163,6 +165,27 @@ def test_an_oversized_request_is_refused_without_holding_it_in_memory(limited: S
     assert wait_for(lambda: worker_of(limited) == worker)  # the same worker, still serving
     # A request that does not say how long it is cannot be checked before reading: refused.
     assert post_ui(limited, 0, None)[0] == 411
+
+
+def test_mesops_other_post_endpoints_are_capped_too(limited: Server) -> None:
+    """/__csp__ (no Origin needed) read any body whole: 300 MB grew the app by 600 MB, for good.
+    Now a body over 64 KB is drained without being kept and answered 413; a report of normal
+    size still reaches Mesop; chunked bodies are refused, as on /__ui__."""
+    worker = worker_of(limited)
+    before = peak_rss(worker)
+    size = 300 * MB
+    status, body = post_ui(limited, size, (b"\0" * MB for _ in range(size // MB)), "/__csp__")
+    grown = peak_rss(worker) - before
+    print(f"\n300 MB to /__csp__: {status}; worker peak RSS +{grown / MB:.1f} MB")
+    assert status == 413 and b"Traceback" not in body
+    assert grown < 20 * MB
+    report = (
+        b'{"csp-report": {"document-uri": "http://127.0.0.1/", "blocked-uri": '
+        b'"https://example.invalid/x.js", "violated-directive": "script-src-elem"}}'
+    )
+    assert post_ui(limited, len(report), iter([report]), "/__csp__")[0] < 400
+    assert post_ui(limited, 0, None, "/__csp__")[0] == 411
+    assert post_ui(limited, 0, None, "/__apply-cookies")[0] == 411
 
 
 OWN_URLS = {"/gcs": "/mesop-gallery/galleries/{}/images/", "/database": "/media/{}/"}
