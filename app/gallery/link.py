@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
+from collections.abc import Callable
+from typing import Protocol
 
 import mesop as me
 
-from app.gallery.model import GalleryStatus
+from app.gallery.model import GalleryStatus, StoreUnavailable
 
 PARAM = "gallery"
 GALLERY_ID = re.compile(r"[A-Za-z0-9_-]{22}")
-VERSION = re.compile(r"[0-9a-f]{8}")  # secrets.token_hex(4), as the stores make it
+VERSION = re.compile(r"[0-9a-f]{8}")  # what new_version makes
 
 
 def checked(gallery_id: str) -> str:
@@ -29,6 +32,17 @@ def checked_version(version: str) -> str:
     """The state's change token if it is one the server could have made, else "": a server-side
     cache keyed by it must not hold whatever a client sends (a 30 MB string, forty times)."""
     return version if VERSION.fullmatch(version) else ""
+
+
+def new_version() -> str:
+    """A fresh change token: a gallery changed, or a page was loaded afresh."""
+    return secrets.token_hex(4)
+
+
+def new_item_key() -> str:
+    """A gallery item's key: the time it was added (so keys sort in order), then a random tail
+    (so two adds in the same nanosecond, from two processes, never collide)."""
+    return f"{time.time_ns():020d}-{secrets.token_hex(3)}"
 
 
 def random_id() -> str:
@@ -53,3 +67,26 @@ def restore(current: str, status: GalleryStatus) -> str:
     if gallery_id:
         me.query_params[PARAM] = gallery_id
     return gallery_id
+
+
+class ServerGalleryState(Protocol):
+    """The state of a pattern whose gallery lives on a server (/gcs, /database)."""
+
+    gallery_id: str
+    version: str
+    status: GalleryStatus
+
+
+def reopen(state: ServerGalleryState, check: Callable[[], None]) -> None:
+    """On page load: take the gallery id from the address, or put the state's id back into it,
+    with a fresh change token (a fresh visit reads the gallery once). With no gallery to read,
+    `check` asks the store whether it answers at all, so that an outage is said now, not at the
+    first add."""
+    state.gallery_id = restore(state.gallery_id, state.status)
+    state.version = new_version()
+    state.status.error = ""
+    if not state.gallery_id:
+        try:
+            check()
+        except StoreUnavailable as failure:
+            state.status.error = str(failure)

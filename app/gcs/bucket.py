@@ -93,6 +93,13 @@ def _connect(settings: config.Settings) -> Storage:
     return Storage(bucket, signer, f"the local emulator at {public}, bucket {LOCAL_BUCKET}")
 
 
+def check() -> None:
+    """Raise StorageUnavailable unless the bucket answers now (a listing of one object)."""
+    with errors("connecting to Cloud Storage"):
+        target = get().bucket
+        next(iter(target.list_blobs(max_results=1, timeout=TIMEOUT, retry=RETRY)), None)
+
+
 @contextlib.contextmanager
 def errors(doing: str) -> Iterator[None]:
     """Turn the client library's many exceptions into one StorageUnavailable a person can read."""

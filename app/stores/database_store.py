@@ -15,7 +15,6 @@ Tables (app/database/schema.py):
 from __future__ import annotations
 
 import hashlib
-import secrets
 import time
 from dataclasses import dataclass
 
@@ -59,21 +58,12 @@ class DatabaseStore:
         return me.state(DatabaseGalleryState).status
 
     def restore(self) -> None:
-        """On page load: take the gallery id from the URL, or put the state's id back into it."""
-        state = me.state(DatabaseGalleryState)
-        state.gallery_id = link.restore(state.gallery_id, state.status)
-        state.version = secrets.token_hex(4)
-        state.status.error = ""
-        if not state.gallery_id:  # nothing to read: check the database now, not at first add
-            try:
-                db.check()
-            except db.DatabaseUnavailable as failure:
-                state.status.error = str(failure)
+        link.reopen(me.state(DatabaseGalleryState), db.check)
 
     def add(self, image: ProcessedImage) -> str:
         state = me.state(DatabaseGalleryState)
         gallery_id = state.gallery_id = link.checked(state.gallery_id) or link.new_id()
-        key = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
+        key = link.new_item_key()
         for attempt in (1, 2):  # a clear elsewhere may delete a shared blob meanwhile: once more
             try:
                 with db.errors(f"storing {image.name}"), db.get().engine.begin() as connection:
@@ -82,7 +72,7 @@ class DatabaseStore:
             except db.DatabaseUnavailable as failure:
                 if attempt == 2 or not isinstance(failure.__cause__, exc.IntegrityError):
                     raise
-        state.version = secrets.token_hex(4)
+        state.version = link.new_version()
         return key
 
     def _insert(
@@ -187,4 +177,4 @@ class DatabaseStore:
                 .returning(items.c.display, items.c.thumb)
             )
             space.drop_unnamed(connection, {name for row in gone for name in row})
-        state.version = secrets.token_hex(4)
+        state.version = link.new_version()

@@ -15,9 +15,7 @@ Bucket layout:
 from __future__ import annotations
 
 import re
-import secrets
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -25,7 +23,7 @@ import flask
 import mesop as me
 
 from app.gallery import link
-from app.gallery.model import Card, GalleryStatus, Shown, StoreUnavailable
+from app.gallery.model import Card, GalleryStatus, Shown
 from app.gallery.processing import ProcessedImage
 from app.gcs import bucket
 
@@ -105,26 +103,14 @@ class GcsStore:
         return me.state(GcsGalleryState).status
 
     def restore(self) -> None:
-        """On page load: take the gallery id from the URL, or put the state's id back into it."""
-        state = me.state(GcsGalleryState)
-        state.gallery_id = link.restore(state.gallery_id, state.status)
-        state.version = secrets.token_hex(4)  # a fresh visit lists the bucket once
-        state.status.error = ""
-        if not state.gallery_id:  # nothing to list: check storage now rather than at first add
-            try:
-                with bucket.errors("connecting to Cloud Storage"):
-                    target = bucket.get().bucket
-                    next(iter(target.list_blobs(max_results=1, timeout=bucket.TIMEOUT,
-                                                retry=bucket.RETRY)), None)  # fmt: skip
-            except StoreUnavailable as failure:
-                state.status.error = str(failure)
+        link.reopen(me.state(GcsGalleryState), bucket.check)
 
     def add(self, image: ProcessedImage) -> str:
         state = me.state(GcsGalleryState)
         gallery_id = state.gallery_id = link.checked(state.gallery_id) or link.new_id()
         prefix = "samples/" if image.sample else f"galleries/{gallery_id}/images/"
         display, thumb = f"{prefix}{image.sha256}.jpg", f"{prefix}{image.sha256}-thumb.jpg"
-        key = f"{time.time_ns():020d}-{secrets.token_hex(3)}"
+        key = link.new_item_key()
         existing = self._entries()  # before the new entry exists, or a listing would include it
         with bucket.errors(f"storing {image.name}"):
             target = bucket.get().bucket
@@ -150,7 +136,7 @@ class GcsStore:
                 thumb=thumb,
                 size=f"{image.width}x{image.height}x{image.size_bytes}",
             )
-        state.version = secrets.token_hex(4)
+        state.version = link.new_version()
         _remember(gallery_id, state.version, [*existing, entry])
         return key
 
@@ -215,5 +201,5 @@ class GcsStore:
                 prefix=prefix, timeout=bucket.TIMEOUT, retry=bucket.RETRY
             ):
                 blob.delete(timeout=bucket.TIMEOUT, retry=bucket.RETRY)
-        state.version = secrets.token_hex(4)
+        state.version = link.new_version()
         _remember(gallery_id, state.version, [])
