@@ -30,7 +30,7 @@ from typing import Any
 
 from mesop.protos import ui_pb2
 
-from app.wsgi import WsgiApp
+from app.wsgi import WsgiApp, plain
 
 UI_PATH = "/__ui__"
 OTHER_POST_BYTES = 64 * 1024  # /__csp__ reports and /__apply-cookies: a few hundred bytes
@@ -70,16 +70,20 @@ def wrap(app: WsgiApp, max_bytes: int) -> WsgiApp:
             return app(environ, start_response)
         declared = environ.get("CONTENT_LENGTH", "")
         if not declared.isdigit():
-            start_response("411 Length Required", [("Content-Type", "text/plain")])
-            return [b"A POST request must declare its Content-Length.\n"]
+            return plain(
+                start_response,
+                "411 Length Required",
+                "A POST request must declare its Content-Length.",
+            )
         length = int(declared)
         to_mesop = environ.get("PATH_INFO", "").endswith(UI_PATH)
         if length <= (max_bytes if to_mesop else OTHER_POST_BYTES):
             return app(environ, start_response)
         discard(environ["wsgi.input"], length)
         if not to_mesop:
-            start_response("413 Content Too Large", [("Content-Type", "text/plain")])
-            return [f"At most {OTHER_POST_BYTES} bytes here.\n".encode()]
+            return plain(
+                start_response, "413 Content Too Large", f"At most {OTHER_POST_BYTES} bytes here."
+            )
         body = mesop_error_event(too_large_message(length, max_bytes))
         headers = [("Content-Type", "text/event-stream"), ("Content-Length", str(len(body)))]
         start_response("200 OK", headers)

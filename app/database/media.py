@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from app.database import engine as db
 from app.database.schema import blobs, items
-from app.wsgi import WsgiApp
+from app.wsgi import WsgiApp, plain
 
 PREFIX = "/media/"
 PATH = re.compile(r"/media/(?P<gallery>[A-Za-z0-9_-]{22})/(?P<sha>[0-9a-f]{64})\.jpg")
@@ -68,22 +68,13 @@ def _wrap(sender: flask.Flask, **extra: Any) -> None:
         sender.media_route_mounted = True  # type: ignore[attr-defined]
 
 
-def _answer(start_response: Any, status: str, text: str, *headers: tuple[str, str]) -> list[bytes]:
-    body = (text + "\n").encode()
-    plain = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    start_response(status, [*plain, *headers])
-    return [body]
-
-
 def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     method = environ.get("REQUEST_METHOD", "GET")
     if method not in ("GET", "HEAD"):
-        return _answer(
-            start_response, "405 Method Not Allowed", "Only GET.", ("Allow", "GET, HEAD")
-        )
+        return plain(start_response, "405 Method Not Allowed", "Only GET.", ("Allow", "GET, HEAD"))
     found = PATH.fullmatch(environ.get("PATH_INFO", ""))
     if not found:
-        return _answer(start_response, "404 Not Found", "No such image.")
+        return plain(start_response, "404 Not Found", "No such image.")
     gallery_id, sha = found["gallery"], found["sha"]
     etag = f'"{sha}"'
     headers = [("Cache-Control", CACHE_CONTROL), ("ETag", etag)]
@@ -94,24 +85,24 @@ def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     wanted = blobs.c.size_bytes if unchanged or method == "HEAD" else blobs.c.jpeg
     try:
         with db.errors("reading an image"), db.get().engine.connect() as connection:
-            found = connection.scalar(
+            value = connection.scalar(
                 select(wanted).where(blobs.c.sha256 == sha, shows_it.exists())
             )
     except db.DatabaseUnavailable as failure:
         log.warning("media route: %s", failure)
         unreachable = "The database is unreachable; try again in a moment."
-        return _answer(start_response, "503 Service Unavailable", unreachable, ("Retry-After", "5"))
-    if found is None:
-        return _answer(start_response, "404 Not Found", "No such image in this gallery.")
+        return plain(start_response, "503 Service Unavailable", unreachable, ("Retry-After", "5"))
+    if value is None:
+        return plain(start_response, "404 Not Found", "No such image in this gallery.")
     if unchanged:
         start_response("304 Not Modified", headers)
         return []
-    size = found if method == "HEAD" else len(found)
+    size = value if method == "HEAD" else len(value)
     headers += [("Content-Type", "image/jpeg"), ("Content-Length", str(size))]
     start_response("200 OK", [*headers, ("X-Content-Type-Options", "nosniff")])
     if method == "HEAD":
         return []
-    jpeg = memoryview(found)
+    jpeg = memoryview(value)
     return (bytes(jpeg[start : start + CHUNK]) for start in range(0, size, CHUNK))
 
 
