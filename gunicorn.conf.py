@@ -6,13 +6,6 @@ import sys
 
 from app.errors import ConfigError
 
-try:
-    # Importing app.config reads every setting: a bad value stops gunicorn here, in one line.
-    from app.config import server
-    from app.gcs import bucket, emulator
-except ConfigError as error:
-    sys.exit(f"Refusing to start: {error}")
-
 # The defaults, in one place. Why these: docs/deploy.md ("Workers, threads and instances").
 # One process: /memory's galleries (and Mesop's memory backend) live in one process, and Cloud
 # Run's session affinity picks an instance, never a worker inside it. Threads give concurrency
@@ -25,6 +18,10 @@ WORKER_CLASS = "gthread"  # GUNICORN_WORKER_CLASS
 TIMEOUT = 0  # GUNICORN_TIMEOUT; 0: never kill a busy worker (Cloud Run times requests out itself)
 
 try:
+    # Importing app.config reads every setting: a bad value stops gunicorn here, in one line.
+    from app.config import server
+    from app.gcs import bucket, emulator
+
     _server = server(WORKERS, THREADS, WORKER_CLASS, TIMEOUT)
 except ConfigError as error:
     sys.exit(f"Refusing to start: {error}")

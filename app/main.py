@@ -19,12 +19,17 @@ sys.path[:] = [p for p in sys.path if not p or str(Path(p).resolve()) != _HERE]
 
 try:
     from app.config import settings  # reads every setting: a bad value stops here, in one line
+    from app.gcs import emulator
+
+    # With no bucket configured, run the local GCS emulator (once: under gunicorn the master has
+    # already started it and this is a no-op; see gunicorn.conf.py). On Cloud Run without a
+    # bucket it refuses, in one line too.
+    emulator.start_for_app()
 except ConfigError as error:
     sys.exit(f"Refusing to start: {error}")
 
 from app import dev_reload, request_limit, serving, timing  # noqa: E402
 from app.database import media  # noqa: E402
-from app.gcs import emulator  # noqa: E402
 
 # Hot reload: on each save, Mesop's CLI resets its runtime and re-executes this file. Its own
 # purge of app modules names them relative to app/ (`gallery.view`), so it misses
@@ -45,14 +50,6 @@ for _name in [n for n in sys.modules if n in RELOADED or n.startswith(_PREFIXES)
 # Under `mesop app/main.py` (debug mode): also reload on edits in pages/ and on saves that
 # rename a new file over the old one, which Mesop's own watcher misses (app/dev_reload.py).
 dev_reload.start_if_debugging()
-
-# With no bucket configured, run the local GCS emulator (once: under gunicorn the master has
-# already started it and this is a no-op; see gunicorn.conf.py). On Cloud Run without a bucket
-# it refuses, in one line.
-try:
-    emulator.start_for_app()
-except ConfigError as error:
-    sys.exit(f"Refusing to start: {error}")
 
 from app.patterns import PATTERNS  # noqa: E402
 from pages import home  # noqa: E402

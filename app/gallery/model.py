@@ -2,8 +2,7 @@
 
 A store hands the view `Card`s (thumbnails) and a `Shown` (the selected display image) whose `src`
 is whatever the browser should load: a data URL, a signed URL, a URL of the app's own route.
-That one string is where the
-patterns differ; everything else on a gallery page is the same code.
+That one string is where the patterns differ; everything else on a gallery page is the same code.
 """
 
 from __future__ import annotations
