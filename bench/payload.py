@@ -154,6 +154,11 @@ def measure(
     add = fill(page, size, meter)
     added = log is not None and timing_log.count(log) > logged
     add_time = server_time(log, timing_log.count(log) - 1) if added else None
+    # Every thumbnail loaded before the selects: one still arriving would count among the
+    # selects' requests to the app's image route (/database), which measure display images.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img[alt^=\"Thumbnail\"]')].every(i => i.complete)"
+    )
     media = MediaLog(page)
     cards = thumbnails(page)
     names = [cards.nth(i).get_attribute("alt").removeprefix("Thumbnail: ") for i in (0, size - 1)]
