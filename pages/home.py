@@ -42,6 +42,9 @@ def guide() -> str:
     return "\n".join(lines)
 
 
+GUIDE = guide()  # the patterns do not change while the app runs: built once, not per render
+
+
 # Keep in sync with COLORS in app/meter/meter.js (the live figures beside these bars).
 BAR_COLORS = {"up": "#d93025", "down": "#1a73e8", "media": "#188038"}
 
@@ -177,4 +180,4 @@ def home_page() -> None:
                 recorded_bars()
 
         me.text("Choosing a pattern", type="headline-6", style=me.Style(margin=me.Margin(top=24)))
-        me.markdown(guide())
+        me.markdown(GUIDE)
