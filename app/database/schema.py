@@ -27,8 +27,10 @@ blobs = Table(
     "gallery_blobs",
     metadata,
     Column("sha256", String(SHA256_CHARS), primary_key=True),  # of the JPEG: its name and ETag
-    Column("jpeg", LargeBinary, nullable=False),
+    # Before the image: SQLite stores a row's columns in order, so summing sizes (the cap,
+    # app/database/space.py) then reads no image bytes.
     Column("size_bytes", Integer, nullable=False),
+    Column("jpeg", LargeBinary, nullable=False),
 )
 
 items = Table(

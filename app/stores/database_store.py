@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import flask
 import mesop as me
-from sqlalchemy import Connection, delete, exc, func, select
+from sqlalchemy import Engine, delete, exc, func, select
 
 from app.config import settings
 from app.database import engine as db
@@ -66,8 +66,8 @@ class DatabaseStore:
         key = link.new_item_key()
         for attempt in (1, 2):  # a clear elsewhere may delete a shared blob meanwhile: once more
             try:
-                with db.errors(f"storing {image.name}"), db.get().engine.begin() as connection:
-                    self._insert(connection, gallery_id, key, image)
+                with db.errors(f"storing {image.name}"):
+                    self._insert(db.get().engine, gallery_id, key, image)
                 break
             except db.DatabaseUnavailable as failure:
                 if attempt == 2 or not isinstance(failure.__cause__, exc.IntegrityError):
@@ -75,17 +75,21 @@ class DatabaseStore:
         state.version = link.new_version()
         return key
 
-    def _insert(
-        self, connection: Connection, gallery_id: str, key: str, image: ProcessedImage
-    ) -> None:
-        """One transaction: the caps (this gallery's, then the database's), the blobs not yet
-        stored, the item. (Two tabs adding to one gallery at once may each pass its cap by a
-        batch, as on the other pages.)"""
-        held = connection.scalar(
-            select(func.coalesce(func.sum(items.c.size_bytes), 0)).where(
-                items.c.gallery_id == gallery_id
+    def _insert(self, engine: Engine, gallery_id: str, key: str, image: ProcessedImage) -> None:
+        """The caps (this gallery's, then the database's: app/database/space.py evicts in its
+        own transactions), then one transaction for the blobs not yet stored and the item. (Two
+        tabs adding to one gallery at once may each pass its cap by a batch, as on the other
+        pages.)"""
+        thumb = hashlib.sha256(image.thumb_jpeg).hexdigest()
+        jpegs = {image.sha256: image.display_jpeg, thumb: image.thumb_jpeg}
+        with engine.connect() as connection:
+            held = connection.scalar(
+                select(func.coalesce(func.sum(items.c.size_bytes), 0)).where(
+                    items.c.gallery_id == gallery_id
+                )
             )
-        )
+            known = select(blobs.c.sha256).where(blobs.c.sha256.in_(list(jpegs)))
+            stored = set(connection.scalars(known))
         if held + image.size_bytes > settings.database_max_gallery_bytes:
             raise ImageRejected(
                 image.name,
@@ -93,34 +97,29 @@ class DatabaseStore:
                 f"limit of {human_bytes(settings.database_max_gallery_bytes)}. Clear it to "
                 "add others.",
             )
-        thumb = hashlib.sha256(image.thumb_jpeg).hexdigest()
-        jpegs = {image.sha256: image.display_jpeg, thumb: image.thumb_jpeg}
-        known = select(blobs.c.sha256).where(blobs.c.sha256.in_(list(jpegs)))
-        stored = set(connection.scalars(known))
         new = {sha: jpeg for sha, jpeg in jpegs.items() if sha not in stored}  # samples: none
-        if not space.make_room(
-            connection, sum(map(len, new.values())), settings.database_max_bytes
-        ):
+        if not space.make_room(engine, sum(map(len, new.values())), settings.database_max_bytes):
             raise ImageRejected(
                 image.name, "the database is full of newer images; try again later."
             )
-        for sha, jpeg in new.items():
-            db.insert_once(
-                connection, blobs, {"sha256": sha, "jpeg": jpeg, "size_bytes": len(jpeg)}
+        with engine.begin() as connection:
+            for sha, jpeg in new.items():
+                db.insert_once(
+                    connection, blobs, {"sha256": sha, "jpeg": jpeg, "size_bytes": len(jpeg)}
+                )
+            connection.execute(
+                items.insert().values(
+                    gallery_id=gallery_id,
+                    key=key,
+                    position=time.time_ns(),
+                    name=image.name,
+                    display=image.sha256,
+                    thumb=thumb,
+                    width=image.width,
+                    height=image.height,
+                    size_bytes=image.size_bytes,
+                )
             )
-        connection.execute(
-            items.insert().values(
-                gallery_id=gallery_id,
-                key=key,
-                position=time.time_ns(),
-                name=image.name,
-                display=image.sha256,
-                thumb=thumb,
-                width=image.width,
-                height=image.height,
-                size_bytes=image.size_bytes,
-            )
-        )
 
     def _rows(self) -> list[Row]:
         # Asked for three times per click (the render before the handler, the handler's check,
