@@ -54,7 +54,7 @@ def test_gallery_ids_from_the_browser_are_checked() -> None:
         "AbCdEfGhIjKlMnOpQrStU",
         good + "\n",
     )
-    for forged in forged_ids:
+    for forged in (*forged_ids, 5, None, ["x" * 22]):  # edited state: any JSON value
         assert link.checked(forged) == ""
 
 
@@ -85,5 +85,5 @@ def test_change_tokens_from_the_browser_are_checked() -> None:
     from app.gallery import link
 
     assert link.checked_version("0a1b2c3d") == "0a1b2c3d"
-    for forged in ("", "0a1b2c3d\n", "0A1B2C3D", "0a1b2c3d0", "x" * 30_000_000):
+    for forged in ("", "0a1b2c3d\n", "0A1B2C3D", "0a1b2c3d0", "x" * 30_000_000, 12345678, None):
         assert link.checked_version(forged) == ""

@@ -113,6 +113,7 @@ def _sqlite_settings(connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; one fsync per checkpoint
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_size_limit=67108864")  # the WAL file shrinks back to 64 MB
     cursor.close()
 
 

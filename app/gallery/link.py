@@ -23,15 +23,15 @@ VERSION = re.compile(r"[0-9a-f]{8}")  # what new_version makes
 
 
 def checked(gallery_id: str) -> str:
-    """The id if it is well formed, else "": state comes from the browser and can be edited, and
-    the id becomes part of object names (a path, in the emulator's filesystem backend)."""
-    return gallery_id if GALLERY_ID.fullmatch(gallery_id) else ""
+    """The id if it is well formed, else "": state comes from the browser and can be edited (to
+    any JSON value, not only a string), and the id becomes part of object names and URLs."""
+    return gallery_id if isinstance(gallery_id, str) and GALLERY_ID.fullmatch(gallery_id) else ""
 
 
 def checked_version(version: str) -> str:
     """The state's change token if it is one the server could have made, else "": a server-side
     cache keyed by it must not hold whatever a client sends (a 30 MB string, forty times)."""
-    return version if VERSION.fullmatch(version) else ""
+    return version if isinstance(version, str) and VERSION.fullmatch(version) else ""
 
 
 def new_version() -> str:
@@ -63,7 +63,7 @@ def restore(current: str, status: GalleryStatus) -> str:
         status.notices = ["That gallery link is not valid; this is a new gallery."]
         del me.query_params[PARAM]
         from_url = ""
-    gallery_id = from_url or current
+    gallery_id = from_url or checked(current)  # the state's comes from the browser too
     if gallery_id:
         me.query_params[PARAM] = gallery_id
     return gallery_id
