@@ -28,7 +28,7 @@ try:
 except ConfigError as error:
     sys.exit(f"Refusing to start: {error}")
 
-from app import dev_reload, request_limit, serving, timing  # noqa: E402
+from app import dev_reload, request_limit, serving, state_shape, timing  # noqa: E402
 from app.database import media  # noqa: E402
 
 # Hot reload: on each save, Mesop's CLI resets its runtime and re-executes this file. Its own
@@ -59,11 +59,19 @@ PAGE_MODULES = (home, *(importlib.import_module(p.page) for p in PATTERNS))
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
 # request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it;
+# state_shape refuses a state whose shape the app would never make (app/state_shape.py);
 # media.mount serves /database's images at /media/... (app/database/media.py);
 # timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks);
 # serving.tag_responses names the answering process in each response (see app/serving.py).
 app = serving.tag_responses(
-    timing.wrap(media.mount(request_limit.wrap(me.create_wsgi_app(), settings.max_request_bytes)))
+    timing.wrap(
+        media.mount(
+            request_limit.wrap(
+                state_shape.wrap(me.create_wsgi_app(), [p.state for p in PATTERNS]),
+                settings.max_request_bytes,
+            )
+        )
+    )
 )
 if __name__ != "app.main":  # run by `mesop app/main.py`, which serves its own Flask app
     media.mount_on_first_request()

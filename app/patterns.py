@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.gallery.model import ImageStore
-from app.stores.database_store import DatabaseStore
-from app.stores.gcs_store import GcsStore
-from app.stores.memory_store import MemoryStore
-from app.stores.state_store import StateStore
+from app.stores.database_store import DatabaseGalleryState, DatabaseStore
+from app.stores.gcs_store import GcsGalleryState, GcsStore
+from app.stores.memory_store import MemoryGalleryState, MemoryStore
+from app.stores.state_store import Base64GalleryState, StateStore
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Pattern:
     where: str  # where the image bytes live
     color: str  # the pattern's accent on the overview
     store: type[ImageStore]  # where the page keeps its images (app/stores/)
+    state: type  # its @me.stateclass, whose shape every request is checked against
     page: str  # the module whose @me.page serves `path`; app/main.py imports it
     tradeoffs: Tradeoffs
     any_process: bool = True  # any worker or replica can answer a click (no session affinity)
@@ -49,6 +50,7 @@ PATTERNS: tuple[Pattern, ...] = (
         where="In Mesop state: in the browser, sent with every click",
         color="#e37400",
         store=StateStore,
+        state=Base64GalleryState,
         page="pages.base64_page",
         contrast=True,
         tradeoffs=Tradeoffs(
@@ -67,6 +69,7 @@ PATTERNS: tuple[Pattern, ...] = (
         where="In the server process's memory",
         color="#9334e6",
         store=MemoryStore,
+        state=MemoryGalleryState,
         page="pages.memory_page",
         any_process=False,
         tradeoffs=Tradeoffs(
@@ -85,6 +88,7 @@ PATTERNS: tuple[Pattern, ...] = (
         where="In a bucket; the browser fetches them itself",
         color="#129eaf",
         store=GcsStore,
+        state=GcsGalleryState,
         page="pages.gcs_page",
         tradeoffs=Tradeoffs(
             payload="a few hundred bytes; images bypass Mesop",
@@ -102,6 +106,7 @@ PATTERNS: tuple[Pattern, ...] = (
         where="In a SQL database; the app serves them by URL",
         color="#1967d2",
         store=DatabaseStore,
+        state=DatabaseGalleryState,
         page="pages.database_page",
         tradeoffs=Tradeoffs(
             payload="a few hundred bytes; images by URL, cached by the browser",

@@ -55,6 +55,14 @@ def mesop_error_event(message: str) -> bytes:
     return f"data: {encoded}\n\ndata: <stream_end>\n\n".encode()
 
 
+def refuse(start_response: Callable[..., Any], message: str) -> list[bytes]:
+    """Answer a `/__ui__` request with `message` in Mesop's error dialog, without Mesop."""
+    body = mesop_error_event(message)
+    headers = [("Content-Type", "text/event-stream"), ("Content-Length", str(len(body)))]
+    start_response("200 OK", headers)
+    return [body]
+
+
 def discard(stream: Any, length: int, chunk: int = 1 << 18) -> None:
     """Read `length` bytes a chunk at a time, keeping none; stop early if the client hangs up."""
     while length > 0:
@@ -84,9 +92,6 @@ def wrap(app: WsgiApp, max_bytes: int) -> WsgiApp:
             return plain(
                 start_response, "413 Content Too Large", f"At most {OTHER_POST_BYTES} bytes here."
             )
-        body = mesop_error_event(too_large_message(length, max_bytes))
-        headers = [("Content-Type", "text/event-stream"), ("Content-Length", str(len(body)))]
-        start_response("200 OK", headers)
-        return [body]
+        return refuse(start_response, too_large_message(length, max_bytes))
 
     return limited

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import report
+from bench import report, state_shape
 from bench.results import RESULTS
 from tests.harness import ROOT
 
@@ -63,3 +63,25 @@ def test_docs_show_the_committed_results() -> None:
     for name, body in report.blocks(payload, load).items():
         doc = report.DOCS[name]
         assert report.replace_block(doc.read_text(), name, body) == doc.read_text(), doc
+
+
+def test_state_shape_smoke_and_its_table_in_the_docs(tmp_path: Path) -> None:
+    """The list-cost benchmark runs, grows with the list's length, the check refuses in well
+    under Mesop's time, and docs/performance.md shows the committed results."""
+    out = tmp_path / "shape.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.state_shape", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert {r["kind"] for r in rows} == set(state_shape.KINDS)
+    assert all(r["mesop_ms"] > 0 and r["check_ms"] >= 0 and r["state_bytes"] > 0 for r in rows)
+
+    committed = json.loads((RESULTS / "state_shape.json").read_text())
+    doc = state_shape.PERFORMANCE.read_text()
+    table = state_shape.table(committed)
+    assert report.replace_block(doc, "state_shape", table) == doc

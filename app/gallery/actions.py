@@ -77,7 +77,7 @@ def _gallery_full() -> str:
 
 def _start(store: ImageStore) -> None:
     status = store.status()
-    status.notices = []
+    status.notice = ""
     status.error = ""
 
 
@@ -92,13 +92,13 @@ def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
         count = min(wanted, max(0, _room(store)))
         if count < wanted:
             names = [samples.sample_name(samples.SAMPLE_FILES[i]) for i in range(count, wanted)]
-            status.notices.append(refused_files(names, _gallery_full()))
+            status.note(refused_files(names, _gallery_full()))
         for index in range(count):
             status.progress = f"Adding sample {index + 1} of {count}…"
             yield
             store.add(samples.load_sample(index))
     except ImageRejected as refused:  # a store's own limit, e.g. /memory's per-gallery cap
-        status.notices.append(f"Refused {refused.name}: {refused.reason}")
+        status.note(f"Refused {refused.name}: {refused.reason}")
     except StoreUnavailable as failure:
         status.error = str(failure)
     status.progress = ""
@@ -115,7 +115,7 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
     most = settings.max_files_per_upload
     if len(files) > most:
         beyond = f"at most {most} files are taken per upload. Upload these in another batch."
-        status.notices.append(refused_files([name for name, _ in files[most:]], beyond))
+        status.note(refused_files([name for name, _ in files[most:]], beyond))
         files = files[:most]
     try:
         room = _room(store)
@@ -124,9 +124,7 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
         files = []
     for index, (name, file) in enumerate(files, start=1):
         if room <= 0:
-            status.notices.append(
-                refused_files([n for n, _ in files[index - 1 :]], _gallery_full())
-            )
+            status.note(refused_files([n for n, _ in files[index - 1 :]], _gallery_full()))
             break
         status.progress = f"Processing {index} of {len(files)}: {name}"
         yield
@@ -134,7 +132,7 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
             store.add(process_image(name, file.getvalue()))
             room -= 1
         except ImageRejected as refused:
-            status.notices.append(f"Refused {refused.name}: {refused.reason}")
+            status.note(f"Refused {refused.name}: {refused.reason}")
         except StoreUnavailable as failure:
             status.error = str(failure)
             break

@@ -60,7 +60,7 @@ def restore(current: str, status: GalleryStatus) -> str:
     """On page load: the address's id if valid, else the state's; written back to the address."""
     from_url = me.query_params.get(PARAM, "")
     if from_url and not GALLERY_ID.fullmatch(from_url):
-        status.notices = ["That gallery link is not valid; this is a new gallery."]
+        status.notice = "That gallery link is not valid; this is a new gallery."
         del me.query_params[PARAM]
         from_url = ""
     gallery_id = from_url or checked(current)  # the state's comes from the browser too

@@ -12,6 +12,9 @@ from typing import Protocol
 
 from app.errors import StoreUnavailable  # defined outside the hot-reloaded packages: see errors.py
 from app.gallery.processing import ProcessedImage
+from app.state_shape import bound
+
+NOTICE_CHARS = 16_000  # a batch's refusals: 20 files with a name and a reason each, and more
 
 
 @dataclass
@@ -20,9 +23,17 @@ class GalleryStatus:
 
     selected: str = ""
     progress: str = ""
-    notices: list[str] = field(default_factory=list)  # refused uploads, one line each
+    # Refused uploads and the like, one line each. One string, not a list: a list in state is
+    # what a hostile request can make costly for Mesop (app/state_shape.py).
+    notice: str = field(default="", metadata=bound(chars=NOTICE_CHARS))
     error: str = ""  # the store failed (storage down): what happened and what to do
     held: int = 0  # while a batch adds images, the grid shows the first `held` (actions._room)
+
+    def note(self, line: str) -> None:
+        """Add a line to the notice, within the bound the server checks state against."""
+        text = f"{self.notice}\n{line}" if self.notice else line
+        if len(text) <= NOTICE_CHARS:
+            self.notice = text
 
 
 __all__ = ["Card", "GalleryStatus", "ImageStore", "Shown", "StoreUnavailable"]

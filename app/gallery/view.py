@@ -63,7 +63,7 @@ def gallery(store: ImageStore) -> None:
             me.progress_bar(mode="indeterminate")
             me.text(status.progress, style=me.Style(font_size=14, margin=me.Margin(top=6)))
 
-    _messages([status.error or unavailable, *status.notices])
+    _messages([status.error or unavailable, *status.notice.splitlines()])
 
     with me.box(
         style=me.Style(

@@ -41,7 +41,7 @@ class MemoryStore:
             try:
                 memory().lookup(state.gallery_id)
             except GalleryGone as gone:
-                state.status.notices = [str(gone)]
+                state.status.notice = str(gone)
                 state.gallery_id = ""
 
     def add(self, image: ProcessedImage) -> str:
@@ -56,7 +56,7 @@ class MemoryStore:
                 try:
                     memory().add(state.gallery_id, held)
                 except GalleryGone as gone:  # say so, and start afresh in this process
-                    state.status.notices.append(f"{gone} A new gallery was started.")
+                    state.status.note(f"{gone} A new gallery was started.")
                     state.gallery_id = link.new_id()
                     memory().add(state.gallery_id, held, new=True)
         except GalleryFull as full:

@@ -7,7 +7,7 @@ every @me.stateclass rides along on every request, the other pages pay it too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mesop as me
 
@@ -15,6 +15,7 @@ from app.config import settings
 from app.gallery.data_urls import as_data_urls
 from app.gallery.model import Card, GalleryStatus, Shown
 from app.gallery.processing import ImageRejected, ProcessedImage, human_bytes
+from app.state_shape import bound
 
 # Every click sends the state base64-encoded once more: 4 bytes on the wire per 3 of data URL.
 WIRE_PER_STATE_BYTE = 4 / 3
@@ -24,8 +25,9 @@ WIRE_PER_STATE_BYTE = 4 / 3
 class StateImage:
     key: str = ""
     name: str = ""
-    thumb_url: str = ""
-    display_url: str = ""
+    # A data URL: as long as a request may be (the state's other bounds: app/state_shape.py).
+    thumb_url: str = field(default="", metadata=bound(chars=settings.max_request_bytes))
+    display_url: str = field(default="", metadata=bound(chars=settings.max_request_bytes))
     width: int = 0
     height: int = 0
     size_bytes: int = 0
@@ -33,7 +35,9 @@ class StateImage:
 
 @me.stateclass
 class Base64GalleryState:
-    images: list[StateImage]
+    images: list[StateImage] = field(
+        default_factory=list, metadata=bound(items=settings.max_gallery_images)
+    )
     status: GalleryStatus
 
 
