@@ -45,6 +45,7 @@ def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
 
+MB = 1024 * 1024
 DATABASE_SCHEMES = ("sqlite:///", "postgresql+psycopg://")
 
 
@@ -77,7 +78,10 @@ class Settings:
     max_image_pixels: int
     max_files_per_upload: int
     max_gallery_images: int
+    max_decode_bytes: int  # one image's pixels while it is processed (processing.decode_bytes)
+    decode_budget_bytes: int  # every image being processed in one process, together
     max_request_bytes: int
+    request_budget_bytes: int  # large /__ui__ requests in flight in one process, together
     display_max_px: int
     thumb_max_px: int
     display_quality: int
@@ -106,14 +110,17 @@ class Settings:
 
 
 def load() -> Settings:
-    return Settings(
+    loaded = Settings(
         max_upload_bytes=_int("GALLERY_MAX_UPLOAD_BYTES", 15 * 1024 * 1024),
         max_image_pixels=_int("GALLERY_MAX_IMAGE_PIXELS", 40_000_000),
         max_files_per_upload=_int("GALLERY_MAX_FILES_PER_UPLOAD", 20),
         max_gallery_images=_int("GALLERY_MAX_IMAGES", 100),
+        max_decode_bytes=_int("GALLERY_MAX_DECODE_BYTES", 256 * MB, minimum=MB),
+        decode_budget_bytes=_int("GALLERY_DECODE_BUDGET_BYTES", 384 * MB, minimum=MB),
         # Cloud Run's front end refuses HTTP/1 requests over 32 MiB with a 413 that Mesop's
         # client does not show; the app's own limit, at the same size, says what happened.
         max_request_bytes=_int("GALLERY_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024),
+        request_budget_bytes=_int("GALLERY_REQUEST_BUDGET_BYTES", 64 * MB, minimum=MB),
         display_max_px=_int("GALLERY_DISPLAY_MAX_PX", 1600, minimum=16),
         thumb_max_px=_int("GALLERY_THUMB_MAX_PX", 320, minimum=16),
         display_quality=_int("GALLERY_DISPLAY_QUALITY", 85, maximum=95),
@@ -135,6 +142,17 @@ def load() -> Settings:
         state_backend=_str("MESOP_STATE_SESSION_BACKEND", "none"),
         timing_log=_str("GALLERY_TIMING_LOG"),
     )
+    if loaded.decode_budget_bytes < loaded.max_decode_bytes:
+        raise ConfigError(
+            "GALLERY_DECODE_BUDGET_BYTES must be at least GALLERY_MAX_DECODE_BYTES "
+            f"({loaded.max_decode_bytes}): one image must fit in the budget of all"
+        )
+    if loaded.request_budget_bytes < loaded.max_request_bytes:
+        raise ConfigError(
+            "GALLERY_REQUEST_BUDGET_BYTES must be at least GALLERY_MAX_REQUEST_BYTES "
+            f"({loaded.max_request_bytes}): the largest request must fit in the budget of all"
+        )
+    return loaded
 
 
 settings = load()

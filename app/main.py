@@ -69,6 +69,7 @@ app = serving.tag_responses(
             request_limit.wrap(
                 state_shape.wrap(me.create_wsgi_app(), [p.state for p in PATTERNS]),
                 settings.max_request_bytes,
+                settings.request_budget_bytes,
             )
         )
     )

@@ -17,6 +17,11 @@ where browsers report policy violations, and `/__apply-cookies`) carry a few hun
 no Origin header for the first, and read their whole body too: they get a small cap of their own,
 OTHER_POST_BYTES, answered with a plain 413.
 
+Under the cap, requests can still add up: a 28 MB `/__ui__` request costs Mesop about 240 MB
+while it decodes, parses and answers it, and eight at once took a worker to 1.3 GB. So a request
+over SMALL_REQUEST waits for room in a budget of such bytes in flight (GALLERY_REQUEST_BUDGET_BYTES,
+app/byte_budget.py) and is refused, named as busy, if none comes in 30 s; small clicks never wait.
+
 This guards gunicorn (`app.main:app`) and any other WSGI server. `mesop app/main.py` (the
 development server) builds its own Flask app and is not guarded; neither is Mesop's optional
 WebSocket transport (MESOP_WEBSOCKETS_ENABLED).
@@ -25,15 +30,19 @@ WebSocket transport (MESOP_WEBSOCKETS_ENABLED).
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from mesop.protos import ui_pb2
 
+from app import byte_budget
 from app.wsgi import WsgiApp, plain
 
 UI_PATH = "/__ui__"
 OTHER_POST_BYTES = 64 * 1024  # /__csp__ reports and /__apply-cookies: a few hundred bytes
+# A /__ui__ request up to this size never waits for the budget of request bytes in flight: a click
+# on /memory, /gcs or /database sends about a kilobyte; uploads and /base64 clicks send more.
+SMALL_REQUEST = 1024 * 1024
 
 
 def mb(n: int) -> str:
@@ -72,7 +81,38 @@ def discard(stream: Any, length: int, chunk: int = 1 << 18) -> None:
         length -= len(data)
 
 
-def wrap(app: WsgiApp, max_bytes: int) -> WsgiApp:
+BUSY_MESSAGE = (
+    "Not sent: the server is busy with other large requests (uploads, or clicks carrying a large "
+    "state). Try again in a moment. Nothing was changed."
+)
+
+
+class _Releasing:
+    """The app's reply, which gives the request's bytes back to the budget when the server
+    closes it (WSGI servers call close() however the reply ends)."""
+
+    def __init__(self, reply: Iterable[bytes], release: Callable[[], None]) -> None:
+        self._reply = reply
+        self._release = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._reply)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._reply, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._release()
+
+
+def wrap(app: WsgiApp, max_bytes: int, budget_bytes: int | None = None) -> WsgiApp:
+    """budget_bytes: the most bytes of large `/__ui__` requests (over SMALL_REQUEST) that Mesop
+    may hold at once, about a third of what they cost it (the body, its decoded copy, the parsed
+    request); a large request waits for room, then is refused (byte_budget.py). None: no budget."""
+    budget = byte_budget.shared("requests", budget_bytes) if budget_bytes else None
+
     def limited(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             return app(environ, start_response)
@@ -86,7 +126,19 @@ def wrap(app: WsgiApp, max_bytes: int) -> WsgiApp:
         length = int(declared)
         to_mesop = environ.get("PATH_INFO", "").endswith(UI_PATH)
         if length <= (max_bytes if to_mesop else OTHER_POST_BYTES):
-            return app(environ, start_response)
+            if not to_mesop or budget is None or length <= SMALL_REQUEST:
+                return app(environ, start_response)
+            try:
+                taken = budget.acquire(length)
+            except byte_budget.Busy:
+                discard(environ["wsgi.input"], length)
+                return refuse(start_response, BUSY_MESSAGE)
+            try:
+                reply = app(environ, start_response)
+            except BaseException:
+                budget.release(taken)
+                raise
+            return _Releasing(reply, lambda: budget.release(taken))
         discard(environ["wsgi.input"], length)
         if not to_mesop:
             return plain(

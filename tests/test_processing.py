@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import struct
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
@@ -14,6 +16,7 @@ from app.gallery.actions import refused_files
 from app.gallery.processing import (
     MAX_NAME_CHARS,
     ImageRejected,
+    ProcessedImage,
     clean_name,
     human_bytes,
     process_image,
@@ -213,3 +216,60 @@ def test_a_file_that_trips_pillow_is_refused_by_name_and_logged_once(
     assert refused.value.name == "text-bomb.png"
     assert refused.value.reason.startswith("the file could not be read as an image (ValueError)")
     assert [r.levelname for r in caplog.records if "text-bomb.png" in r.getMessage()] == ["WARNING"]
+
+
+def test_cold_samples_are_processed_once_however_many_ask_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Eight visitors adding samples to a cold process: each sample is processed once."""
+    from app.gallery import samples
+
+    calls: list[str] = []
+    real = samples.process_image
+
+    def counted(name: str, data: bytes) -> ProcessedImage:
+        calls.append(name)
+        return real(name, data)
+
+    samples._processed.cache_clear()
+    monkeypatch.setattr(samples, "process_image", counted)
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda _: [samples.load_sample(i) for i in range(12)], range(8)))
+    finally:
+        samples._processed.cache_clear()
+    assert sorted(calls) == sorted(samples.sample_name(p) for p in SAMPLE_FILES)
+
+
+def test_bad_metadata_writes_nothing_to_the_log() -> None:
+    """Pillow warns once per bad EXIF tag: a file with thousands wrote thousands of lines per
+    upload. In a fresh process (pytest resets warning filters per test), nothing is written."""
+    import subprocess
+    import sys
+
+    from tests.harness import ROOT
+
+    tags = struct.pack(">H", 3000) + b"".join(
+        struct.pack(">HHII", 0x9000 + i, 99, 1, 0) for i in range(3000)
+    )  # 3,000 tags of an unknown type
+    garbage = b"Exif\0\0MM\0*\0\0\0\x08" + tags
+    data = jpeg(60, 30)
+    exif = data[:2] + b"\xff\xe1" + struct.pack(">H", len(garbage) + 2) + garbage + data[2:]
+    for sample in (exif, corrupt_exif_jpeg()):
+        run = subprocess.run(
+            [sys.executable, "-c", PROCESS_STDIN],
+            input=sample,
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert run.stdout == b"60x30\n" and run.stderr == b""
+
+
+PROCESS_STDIN = """
+import sys
+from app.gallery.processing import process_image
+image = process_image("meta.jpg", sys.stdin.buffer.read())
+print(f"{image.width}x{image.height}")
+"""

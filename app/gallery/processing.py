@@ -16,12 +16,19 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
+from app import byte_budget
 from app.config import Settings
 from app.config import settings as default_settings
 
 log = logging.getLogger(__name__)
+
+# Set once for the process: `warnings.catch_warnings` is not thread-safe. Our own pixel check is
+# stricter and says more than Pillow's DecompressionBombWarning; and Pillow warns once per bad
+# metadata tag, so a file with thousands of them wrote thousands of lines per upload.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 # Formats a browser displays and Pillow decodes safely. MPO is how Pillow names many phone JPEGs.
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP", "GIF"}
@@ -97,8 +104,36 @@ def _sniff_unsupported(data: bytes) -> str | None:
     return None
 
 
+def pixel_bytes(mode: str) -> int:
+    """Bytes per pixel of a decoded image in Pillow: bands x bytes per band, except that Pillow
+    keeps every 8-bit mode of 2 to 4 bands (LA, RGB, RGBA, CMYK...) in 4 bytes per pixel."""
+    if mode.startswith("I;16"):
+        return 2
+    if mode in ("I", "F"):
+        return 4
+    return 1 if Image.getmodebands(mode) == 1 else 4
+
+
+# Modes Pillow resizes as they are; RGBA and LA get a premultiplied full-size copy to resize.
+NATIVE_MODES = ("RGB", "L", "CMYK", "YCbCr", "I;16", "I;16B", "I;16L", "I", "F")
+
+
+def decode_bytes(image: Image.Image) -> int:
+    """The most memory _process holds for `image` at once: its decoded pixels, plus the
+    full-size copies made before it is reduced (Pillow's premultiplied copy to resize an image
+    with alpha; for other modes, a conversion to RGBA and then that copy). Everything after the
+    reduction is display-sized, small beside it: measured, a process grows by this plus 20 to
+    40 MB (tests/test_decode_memory.py)."""
+    copies = 0 if image.mode in NATIVE_MODES else 4 if image.mode in ("RGBA", "LA") else 8
+    if image.format == "WEBP":
+        copies += 8  # libwebp decodes into a buffer of its own, which Pillow then copies
+    return image.width * image.height * (pixel_bytes(image.mode) + copies)
+
+
 def open_checked(name: str, data: bytes, limits: Settings = default_settings) -> Image.Image:
-    """Validate cheaply (size, type, pixel count from the header) before decoding any pixels."""
+    """Validate cheaply (size, type, pixel count and decode memory, from the header) before
+    decoding any pixels. JPEGs are set to decode at the smallest scale (1/2, 1/4, 1/8) that still
+    covers the display size: a 40 MP photo then decodes as 2.5 MP."""
     if not data:
         raise ImageRejected(name, "the file is empty")
     if len(data) > limits.max_upload_bytes:
@@ -108,10 +143,7 @@ def open_checked(name: str, data: bytes, limits: Settings = default_settings) ->
         raise ImageRejected(name, reason)
     megapixel_limit = f"the limit is {limits.max_image_pixels / 1e6:.0f} megapixels"
     try:
-        with warnings.catch_warnings():
-            # Our own pixel check below is stricter and says more than Pillow's warning.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
         too_many = f"{2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f}"
         raise ImageRejected(
@@ -125,11 +157,37 @@ def open_checked(name: str, data: bytes, limits: Settings = default_settings) ->
     if pixels > limits.max_image_pixels:
         size = f"{image.width}×{image.height} is {pixels / 1e6:.1f} megapixels"
         raise ImageRejected(name, f"{size}; {megapixel_limit}")
-    try:
-        image.load()
-    except (OSError, SyntaxError, ValueError):
-        raise ImageRejected(name, "the image data is truncated or corrupt") from None
+    if image.format in ("JPEG", "MPO"):
+        image.draft(image.mode, (limits.display_max_px, limits.display_max_px))
+    if decode_bytes(image) > limits.max_decode_bytes:
+        needs, limit = human_bytes(decode_bytes(image)), human_bytes(limits.max_decode_bytes)
+        raise ImageRejected(
+            name,
+            f"{image.width}×{image.height} {image.mode} needs {needs} of memory to decode; "
+            f"the limit is {limit}. Save it smaller, or as a JPEG",
+        )
     return image
+
+
+# EXIF orientation -> the transpose that shows the image upright (ImageOps.exif_transpose's table).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def orientation(image: Image.Image) -> int:
+    """The EXIF orientation, or 1: a broken EXIF block is no reason to refuse an image (it is
+    then shown unrotated)."""
+    with contextlib.suppress(Exception):
+        value = image.getexif().get(0x0112, 1)
+        return value if isinstance(value, int) else 1
+    return 1
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -146,13 +204,29 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def resizable(image: Image.Image) -> Image.Image:
+    """The image in a mode Pillow resizes with LANCZOS (for P and 1 it would use NEAREST): the
+    one full-size conversion, counted by decode_bytes."""
+    if image.mode in NATIVE_MODES or image.mode in ("RGBA", "LA"):
+        return image
+    return image.convert("RGBA")
+
+
+def reduced(image: Image.Image, max_px: int) -> Image.Image:
+    """Downscaled (never upscaled) to fit max_px on the long side; `image` itself is unchanged."""
+    scale = max_px / max(image.size)
+    if scale >= 1:
+        return image.copy()
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
 def encode_jpeg(image: Image.Image, max_px: int, quality: int) -> tuple[bytes, tuple[int, int]]:
     """Downscale (never upscale) to fit max_px on the long side; no metadata is carried over."""
-    copy = image.copy()
-    copy.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    small = reduced(image, max_px)
     out = io.BytesIO()
-    copy.save(out, "JPEG", quality=quality, optimize=True)
-    return out.getvalue(), copy.size
+    small.save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue(), small.size
 
 
 def process_image(name: str, data: bytes, limits: Settings = default_settings) -> ProcessedImage:
@@ -175,18 +249,33 @@ def process_image(name: str, data: bytes, limits: Settings = default_settings) -
 
 
 def _process(name: str, data: bytes, limits: Settings) -> ProcessedImage:
+    """Open, check, then decode under the process's memory budget; reduce to the display size
+    before anything else touches all the pixels, and make the thumbnail from the display image."""
     image = open_checked(name, data, limits)
-    # A broken EXIF block is no reason to refuse an image: it is then shown unrotated.
-    with contextlib.suppress(OSError, ValueError, SyntaxError):
-        image = ImageOps.exif_transpose(image) or image
-    rgb = to_rgb(image)
-    display, (width, height) = encode_jpeg(rgb, limits.display_max_px, limits.display_quality)
-    thumb, _ = encode_jpeg(rgb, limits.thumb_max_px, limits.thumb_quality)
+    try:
+        with byte_budget.shared("decode", limits.decode_budget_bytes).reserve(decode_bytes(image)):
+            try:
+                image.load()
+            except (OSError, SyntaxError, ValueError):
+                raise ImageRejected(name, "the image data is truncated or corrupt") from None
+            upright = _UPRIGHT.get(orientation(image))  # after load: a PNG's EXIF may follow
+            display = to_rgb(reduced(resizable(image), limits.display_max_px))
+            del image  # the full-size pixels go now; everything below is display-sized
+    except byte_budget.Busy:
+        raise ImageRejected(
+            name, "the server is busy decoding other large images; try it again in a minute"
+        ) from None
+    if upright is not None:
+        display = display.transpose(upright)
+    display_jpeg, (width, height) = encode_jpeg(
+        display, limits.display_max_px, limits.display_quality
+    )
+    thumb, _ = encode_jpeg(display, limits.thumb_max_px, limits.thumb_quality)
     return ProcessedImage(
         name=name,
-        display_jpeg=display,
+        display_jpeg=display_jpeg,
         thumb_jpeg=thumb,
         width=width,
         height=height,
-        sha256=hashlib.sha256(display).hexdigest(),
+        sha256=hashlib.sha256(display_jpeg).hexdigest(),
     )
