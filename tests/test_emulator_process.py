@@ -1,18 +1,66 @@
-"""The embedded GCS emulator starts once per app, not once per worker, and never outlives it."""
+"""The embedded GCS emulator starts once per app, not once per worker, never outlives it, and its
+browser door lets through only signed URLs of the app's bucket."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import socket
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
 
-from app.gcs.emulator import EmulatorError, start
+from app.gcs.emulator import LOCAL_BUCKET, Emulator, EmulatorError, start
+from app.gcs.signing import UrlSigner, throwaway_credentials
 from tests.harness import serve
 from tests.procs import emulators, parent_of, wait_for
+
+DOOR = b"browser_proxy"
+
+
+def fetch(url: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(refused.headers), refused.read()
+
+
+def bucket_of(running: Emulator, name: str = LOCAL_BUCKET) -> storage.Bucket:
+    """The app's bucket on this emulator, made if need be, as the app's own calls reach it."""
+    client = storage.Client(
+        project="local",
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": running.url},
+    )
+    found = client.bucket(name)
+    if not found.exists():
+        client.create_bucket(name)
+    return found
+
+
+def signed(running: Emulator, target: storage.Bucket, name: str) -> str:
+    return UrlSigner(throwaway_credentials(), endpoint=running.public_url).url(target, name)
+
+
+@contextlib.contextmanager
+def emulator_in(tmp_path: Path, **door: int) -> Iterator[Emulator]:
+    """The emulator behind its door, as the app runs it."""
+    emulator = start(str(tmp_path / "gcs"), **{"browser_port": 0, **door})
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+    for program in (b"fake-gcs-server", DOOR):
+        assert emulators(tmp_path / "gcs", program) == []
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
@@ -71,14 +119,72 @@ def test_a_data_dir_that_cannot_be_made_is_named(tmp_path: Path) -> None:
 
 def test_browsers_come_through_a_door_that_lets_them_measure_image_sizes(tmp_path: Path) -> None:
     """Without Timing-Allow-Origin, Chromium hides cross-origin byte sizes from the meter."""
-    running = start(str(tmp_path / "gcs"), browser_port=0)
-    try:
+    with emulator_in(tmp_path) as running:
         assert running.public_url != running.url
-        with urllib.request.urlopen(f"{running.public_url}/storage/v1/b", timeout=5) as answer:
-            assert answer.headers["Timing-Allow-Origin"] == "*"
-            assert b'"kind"' in answer.read()  # the emulator's own answer, passed through
-        with urllib.request.urlopen(f"{running.url}/storage/v1/b", timeout=5) as direct:
-            assert direct.headers["Timing-Allow-Origin"] is None  # the app's own calls: direct
-    finally:
-        running.stop()
-    assert emulators(tmp_path / "gcs") == emulators(tmp_path / "gcs", b"browser_proxy") == []
+        target = bucket_of(running)
+        target.blob("samples/a.jpg").upload_from_string(b"jpeg bytes", content_type="image/jpeg")
+        url = signed(running, target, "samples/a.jpg")
+        status, headers, body = fetch(url)
+        assert (status, body, headers["Timing-Allow-Origin"]) == (200, b"jpeg bytes", "*")
+        status, headers, body = fetch(url, "HEAD")
+        assert (status, headers["Content-Length"], body) == (200, "10", b"")
+        # A CORS preflight for the bucket's objects is the emulator's to answer.
+        status, headers, _ = fetch(url, "OPTIONS", Origin="http://127.0.0.1:1", **PREFLIGHT)
+        assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+        status, headers, _ = fetch(f"{running.url}/storage/v1/b")
+        assert status == 200 and "Timing-Allow-Origin" not in headers  # the app's calls: direct
+
+
+PREFLIGHT = {"Access-Control-Request-Method": "GET"}
+
+
+def test_the_door_refuses_all_but_signed_urls_of_the_bucket(tmp_path: Path) -> None:
+    """The emulator checks nothing: the door is what keeps listings, unsigned reads, the JSON
+    API and writes from a browser (or anything else on this machine that finds the port)."""
+    with emulator_in(tmp_path) as running:
+        target = bucket_of(running)
+        target.blob("samples/a.jpg").upload_from_string(b"jpeg bytes", content_type="image/jpeg")
+        url = signed(running, target, "samples/a.jpg")
+        door, query = running.public_url, url.split("?", 1)[1]
+        other = signed(running, bucket_of(running, "another-bucket"), "samples/a.jpg")
+        long_ago = re.sub(r"X-Goog-Date=\d{8}T\d{6}Z", "X-Goog-Date=20000101T000000Z", url)
+        object_api = f"{door}/download/storage/v1/b/{LOCAL_BUCKET}/o/samples%2Fa.jpg?alt=media"
+        refused = [
+            ("GET", f"{door}/storage/v1/b", {}),  # the JSON API: the buckets
+            ("GET", f"{door}/storage/v1/b/{LOCAL_BUCKET}/o?{query}", {}),  # the objects
+            ("GET", object_api, {}),
+            ("GET", f"{door}/{LOCAL_BUCKET}", {}),  # the XML API's listing
+            ("GET", f"{door}/{LOCAL_BUCKET}/?{query}", {}),
+            ("GET", f"{door}/{LOCAL_BUCKET}/samples/a.jpg", {}),  # unsigned
+            ("GET", f"{door}/{LOCAL_BUCKET}/samples%2Fa.jpg?{query}", {}),
+            ("GET", f"{door}/{LOCAL_BUCKET}/../storage/v1/b?{query}", {}),
+            ("GET", f"{url}&alt=json", {}),  # more than the app's URLs carry
+            ("GET", other, {}),  # signed, but for another bucket
+            ("GET", long_ago, {}),  # expired
+            ("DELETE", url, {}),
+            ("PUT", url, {}),
+            ("POST", f"{door}/upload/storage/v1/b/{LOCAL_BUCKET}/o?name=x", {}),
+            ("OPTIONS", f"{door}/storage/v1/b", PREFLIGHT),
+            ("OPTIONS", url, {"Access-Control-Request-Method": "PUT"}),
+        ]
+        for method, target_url, headers in refused:
+            status, answer_headers, body = fetch(target_url, method, **headers)
+            assert status in (403, 404), (method, target_url, status, body)
+            assert answer_headers["Content-Type"].startswith("text/plain") and len(body) < 100
+            # Never forwarded: every answer that comes from the emulator carries this header.
+            assert "Timing-Allow-Origin" not in answer_headers
+        # A GET with a body (the door reads none: it would be taken for the next request).
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            urllib.request.urlopen(urllib.request.Request(url, b"x", method="GET"), timeout=5)
+        assert target.blob("samples/a.jpg").exists()  # the DELETE never reached the emulator
+        assert fetch(url)[0] == 200
+
+
+def test_the_door_refuses_a_reply_too_large_to_hold(tmp_path: Path) -> None:
+    """It reads a reply whole before passing it on: past 16 MB (no image of the app's comes
+    near), it says so instead."""
+    with emulator_in(tmp_path) as running:
+        target = bucket_of(running)
+        target.blob("big.jpg").upload_from_string(b"\0" * (16 * 2**20 + 1), timeout=60)
+        status, _, body = fetch(signed(running, target, "big.jpg"))
+        assert (status, body) == (502, b"the object is too large for this door\n")

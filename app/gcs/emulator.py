@@ -39,6 +39,8 @@ OWNER_PID = "GALLERY_EMULATOR_OWNER_PID"
 # storage) and the /gcs page shows this.
 START_ERROR = "GALLERY_EMULATOR_ERROR"
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+# The bucket the app uses on the embedded emulator; the browser door serves no other.
+LOCAL_BUCKET = "mesop-gallery"
 
 
 class EmulatorError(RuntimeError):
@@ -118,6 +120,8 @@ def wait_until_ready(
         try:
             with urllib.request.urlopen(f"{url}/storage/v1/b", timeout=1):
                 pass
+        except urllib.error.HTTPError:
+            pass  # an answer all the same (the door refuses the probe: it is not signed)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
             continue
@@ -155,12 +159,17 @@ def _check_data_dir(data_dir: str) -> Path:
 
 
 def start(
-    data_dir: str, port: int = 0, public_url: str = "", browser_port: int | None = None
+    data_dir: str,
+    port: int = 0,
+    public_url: str = "",
+    browser_port: int | None = None,
+    bucket: str = LOCAL_BUCKET,
 ) -> Emulator:
     """Start fake-gcs-server on loopback, keeping objects in data_dir (they survive restarts).
 
     With `browser_port` (0: any free port), browsers reach it through browser_proxy.py on that
-    port, which lets the payload meter see image sizes; without, they reach it directly."""
+    port, which lets the payload meter see image sizes and serves only signed URLs of `bucket`;
+    without, they reach it directly."""
     if port:
         _check_port(port, "port")
     if browser_port:
@@ -189,7 +198,9 @@ def start(
             door = Path(__file__).with_name("browser_proxy.py")
             port_arg = str(urlsplit(door_url).port)
             # The data folder rides along only so that `ps` shows which emulator this door is for.
-            emulator.door = _spawn([sys.executable, str(door), port_arg, url, str(data_path)])
+            emulator.door = _spawn(
+                [sys.executable, str(door), port_arg, url, bucket, str(data_path)]
+            )
             wait_until_ready(door_url, emulator.door, what="the emulator's browser proxy")
     except EmulatorError:
         emulator.stop()
