@@ -8,8 +8,8 @@ how big it was. Real Cloud Storage does not send the header either: there the me
 images and says their sizes are hidden (docs/performance.md).
 
 Only browsers use it (signed URLs point here); the app's own storage calls go to the emulator
-directly. It runs as its own small process (started and stopped with the emulator, and told to die
-with its parent) because a thread in gunicorn's master would be forked into every worker.
+directly. It runs as its own small process (started, and restarted if it dies, by supervisor.py)
+because a thread in gunicorn's master would be forked into every worker.
 
 What it lets through: only what a browser needs for the page's images, that is GET or HEAD of one
 object of the app's bucket by a V4 signed URL that has not expired, and CORS preflights for the
