@@ -73,7 +73,8 @@ class Config:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its live children (gunicorn's master and workers)."""
+    """User + system CPU of a process and its live descendants (gunicorn's master, workers and
+    the embedded emulator)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for proc in [pid, *children(pid)]:
@@ -86,18 +87,27 @@ def cpu_seconds(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
+    """Every live descendant: the emulator runs under its supervisor, a child of the master."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
-            found += [int(c) for c in task.read_text().split()]
+            direct = [int(c) for c in task.read_text().split()]
         except OSError:
             continue
+        found += [each for child in direct for each in (child, *children(child))]
     return found
 
 
 def rss_bytes(pid: int) -> int:
-    """Resident memory of a process and its live children, from /proc/<pid>/status."""
+    """Resident memory of a process and its live descendants, from /proc/<pid>/status."""
     return sum(rss_by_role(pid).values())
+
+
+def embedded_storage(argv: list[bytes]) -> bool:
+    """fake-gcs-server, or one of the two small Python processes beside it (app/gcs/)."""
+    return b"fake-gcs" in argv[0] or any(
+        arg.endswith((b"/supervisor.py", b"/browser_proxy.py")) for arg in argv[1:2]
+    )
 
 
 def rss_by_role(pid: int) -> dict[str, int]:
@@ -106,10 +116,10 @@ def rss_by_role(pid: int) -> dict[str, int]:
     for proc in [pid, *children(pid)]:
         try:
             status = Path(f"/proc/{proc}/status").read_text()
-            argv0 = Path(f"/proc/{proc}/cmdline").read_bytes().split(b"\0")[0]
+            argv = Path(f"/proc/{proc}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        role = "master" if proc == pid else "emulator" if b"fake-gcs" in argv0 else "workers"
+        role = "master" if proc == pid else "emulator" if embedded_storage(argv) else "workers"
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 roles[role] += int(line.split()[1]) * 1024

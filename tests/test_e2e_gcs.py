@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -23,6 +25,7 @@ from tests.gallery_page import (
     wait_until_shown,
 )
 from tests.harness import Server, free_port, serve
+from tests.procs import emulators, wait_for
 from tests.wire import MediaLog, Traffic, ui_traffic
 
 
@@ -175,7 +178,8 @@ def test_storage_faults_mid_session_show_a_message_and_lose_nothing(
         expect(thumbnails(page)).to_have_count(13)
         pick = page.locator("input[type=file]")
 
-        os.kill(own_emulator.process.pid, signal.SIGSTOP)  # hung: connects, never answers
+        (emulator_pid,) = emulators(tmp_path / "gcs")  # the binary, not its supervisor
+        os.kill(emulator_pid, signal.SIGSTOP)  # hung: connects, never answers
         try:
             hung = timed_message(
                 page,
@@ -183,7 +187,7 @@ def test_storage_faults_mid_session_show_a_message_and_lose_nothing(
                 f"storing during-hang.jpg failed: {unreachable}",
             )
         finally:
-            os.kill(own_emulator.process.pid, signal.SIGCONT)
+            os.kill(emulator_pid, signal.SIGCONT)
         upload(page, ("after-hang.jpg", "image/jpeg", images.jpeg()))  # the same page recovers
         expect(thumbnails(page)).to_have_count(14)
         expect(page.get_by_text(unreachable)).to_have_count(0)
@@ -221,6 +225,76 @@ def test_storage_faults_mid_session_show_a_message_and_lose_nothing(
             select(page, "glacier-noon.jpg")
         finally:
             back.stop()
+
+
+def test_a_killed_emulator_or_door_is_restarted_and_the_page_carries_on(
+    page: Page, tmp_path: Path
+) -> None:
+    """The embedded emulator's supervisor restarts whichever dies; the same page's next click
+    works, and while storage is down (its supervisor frozen too) the page says so."""
+    data = tmp_path / "gcs"
+    unreachable = "Cloud Storage is unreachable"
+    with serve("gunicorn", env={"GCS_EMULATOR_DATA_DIR": str(data)}, log_dir=tmp_path) as server:
+        open_gallery(page, server.url + "/gcs")
+        add_samples(page)
+        started = time.monotonic()
+        upload(page, ("before.jpg", "image/jpeg", images.jpeg()))  # for comparison
+        expect(thumbnails(page)).to_have_count(13)
+        usual = time.monotonic() - started
+
+        os.kill(emulators(data)[0], signal.SIGKILL)
+        started = time.monotonic()
+        upload(page, ("after-kill.jpg", "image/jpeg", images.jpeg()))  # the next click
+        expect(thumbnails(page)).to_have_count(14)
+        emulator_back = time.monotonic() - started
+        expect(page.get_by_text(unreachable)).to_have_count(0)
+
+        # Down for longer (nobody restarts it while its supervisor is frozen): the page says
+        # so, then carries on by itself once the supervisor runs again.
+        (supervisor,) = emulators(data, b"supervisor.py")
+        os.kill(supervisor, signal.SIGSTOP)
+        try:
+            os.kill(emulators(data)[0], signal.SIGKILL)
+            pick = page.locator("input[type=file]")
+            timed_message(
+                page,
+                lambda: pick.set_input_files([file("while-down.jpg")]),
+                f"storing while-down.jpg failed: {unreachable}",
+            )
+        finally:
+            os.kill(supervisor, signal.SIGCONT)
+        started = time.monotonic()
+        upload(page, ("after-outage.jpg", "image/jpeg", images.jpeg()))
+        expect(thumbnails(page)).to_have_count(15)
+        supervisor_back = time.monotonic() - started
+        expect(page.get_by_text(unreachable)).to_have_count(0)
+
+        # The door: back on the same port, so the URLs in the page work again; the next click
+        # shows an image this browser has not fetched yet (thumbnails are cached for a year).
+        signed_url = thumbnails(page).first.get_attribute("src") or ""
+        os.kill(emulators(data, b"browser_proxy")[0], signal.SIGKILL)
+        started = time.monotonic()
+        assert wait_for(lambda: answers(signed_url), timeout=5)
+        door_back = time.monotonic() - started
+        select(page, "glacier-noon.jpg")
+        print(
+            f"\nan upload takes {usual:.1f} s; killed to the next upload done: emulator "
+            f"{emulator_back:.1f} s; after an outage, {supervisor_back:.1f} s; killed to the "
+            f"door answering: {door_back:.1f} s"
+        )
+        page.reload()
+        expect(thumbnails(page)).to_have_count(15)
+        expect(page.get_by_role("dialog")).to_have_count(0)
+    restarts = [line for line in server.log.read_text().splitlines() if "gcs supervisor" in line]
+    assert len(restarts) == 3, restarts  # one line each
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except (urllib.error.URLError, ConnectionError):
+        return False
 
 
 def file(name: str) -> dict[str, object]:

@@ -31,7 +31,7 @@ from app.errors import StoreUnavailable
 from app.gcs import emulator
 from app.gcs.signing import UrlSigner, signing_credentials, throwaway_credentials
 
-LOCAL_BUCKET = "mesop-gallery"
+LOCAL_BUCKET = emulator.LOCAL_BUCKET
 TIMEOUT = (2, 3)  # seconds to connect, to read: a hung storage must not hang a click
 RETRY = DEFAULT_RETRY.with_timeout(3)
 

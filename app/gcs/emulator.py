@@ -3,32 +3,28 @@
 Why embedded: `mesop app/main.py` must show the /gcs pattern on a laptop with no cloud account.
 Why started once: gunicorn's master starts it (gunicorn.conf.py's on_starting hook) before it forks
 the workers, which find it through STORAGE_EMULATOR_HOST; under the `mesop` CLI, main.py starts it
-in the one process. Whoever starts it stops it at exit, and on Linux the emulator is also told to
-die with its parent, so a killed app leaves no orphan process behind.
+in the one process. Either way it runs under supervisor.py, a small process of its own that
+restarts the emulator (and its browser door) if they die, on the same ports and over the same
+data. Whoever starts it stops it at exit, and on Linux the supervisor is also told to die with its
+parent (and its children with it), so a killed app leaves no orphan process behind.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import ctypes
 import importlib.util
 import logging
 import os
 import platform
-import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from app import config
 from app.errors import ConfigError
+from app.gcs.supervisor import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +35,8 @@ OWNER_PID = "GALLERY_EMULATOR_OWNER_PID"
 # storage) and the /gcs page shows this.
 START_ERROR = "GALLERY_EMULATOR_ERROR"
 _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+# The bucket the app uses on the embedded emulator; the browser door serves no other.
+LOCAL_BUCKET = "mesop-gallery"
 
 
 class EmulatorError(RuntimeError):
@@ -64,12 +62,6 @@ def binary_path() -> Path:
     return binary
 
 
-def die_with_parent() -> None:  # runs in a child between fork and exec
-    """Ask Linux to send this process SIGTERM when its parent dies: no orphans."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -88,42 +80,12 @@ def _stop(process: subprocess.Popen) -> None:
 
 @dataclass
 class Emulator:
-    process: subprocess.Popen
+    supervisor: subprocess.Popen  # supervisor.py, which runs fake-gcs-server and the door
     url: str  # where the server process talks to it
     public_url: str  # where browsers fetch signed URLs from
-    door: subprocess.Popen | None = None  # browser_proxy.py, when browsers come through it
 
     def stop(self) -> None:
-        if self.door is not None:
-            _stop(self.door)
-        _stop(self.process)
-
-
-def _spawn(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        preexec_fn=die_with_parent if platform.system() == "Linux" else None,
-    )
-
-
-def wait_until_ready(
-    url: str, process: subprocess.Popen, timeout: float = 15, what: str = "fake-gcs-server"
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise EmulatorError(f"{what} exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/storage/v1/b", timeout=1):
-                pass
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-            continue
-        if process.poll() is None:  # the answer came from our process, not a squatter's
-            return
-    raise EmulatorError(f"{what} did not answer at {url} within {timeout:.0f} s")
+        _stop(self.supervisor)
 
 
 def _check_port(port: int, name: str = "GCS_EMULATOR_PORT") -> None:
@@ -155,46 +117,52 @@ def _check_data_dir(data_dir: str) -> Path:
 
 
 def start(
-    data_dir: str, port: int = 0, public_url: str = "", browser_port: int | None = None
+    data_dir: str,
+    port: int = 0,
+    public_url: str = "",
+    browser_port: int | None = None,
+    bucket: str = LOCAL_BUCKET,
 ) -> Emulator:
-    """Start fake-gcs-server on loopback, keeping objects in data_dir (they survive restarts).
+    """Start fake-gcs-server on loopback, keeping objects in data_dir (they survive restarts),
+    under a supervisor that restarts it if it dies.
 
     With `browser_port` (0: any free port), browsers reach it through browser_proxy.py on that
-    port, which lets the payload meter see image sizes; without, they reach it directly."""
+    port, which lets the payload meter see image sizes and serves only signed URLs of `bucket`;
+    without, they reach it directly."""
     if port:
         _check_port(port, "port")
     if browser_port:
         _check_port(browser_port)
     port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        str(Path(__file__).with_name("supervisor.py")),
+        *("--binary", str(binary_path()), "--port", str(port)),
+        *("--data-dir", str(_check_data_dir(data_dir))),
+    ]
     door_url = ""
     if browser_port is not None:
-        door_url = f"http://127.0.0.1:{browser_port or _free_port()}"
+        door_port = browser_port or _free_port()
+        door_url = f"http://127.0.0.1:{door_port}"
+        command += ["--door-port", str(door_port), "--bucket", bucket]
     public_url = public_url or door_url or url
-    data_path = _check_data_dir(data_dir)
-    process = _spawn(
-        [
-            str(binary_path()),
-            *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
-            *("-backend", "filesystem", "-filesystem-root", str(data_path)),
-            # Signed URLs are served only when the browser's Host matches the public host.
-            *("-public-host", urlsplit(public_url).netloc, "-external-url", public_url),
-            *("-log-level", "warn"),
-        ]
+    supervisor = subprocess.Popen(
+        [*command, "--public-url", public_url],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent if platform.system() == "Linux" else None,
     )
-    emulator = Emulator(process, url, public_url)
-    try:
-        wait_until_ready(url, process)
-        if door_url:
-            door = Path(__file__).with_name("browser_proxy.py")
-            port_arg = str(urlsplit(door_url).port)
-            # The data folder rides along only so that `ps` shows which emulator this door is for.
-            emulator.door = _spawn([sys.executable, str(door), port_arg, url, str(data_path)])
-            wait_until_ready(door_url, emulator.door, what="the emulator's browser proxy")
-    except EmulatorError:
-        emulator.stop()
-        raise
-    return emulator
+    # One line: "ready" once both answer, or why not. The supervisor bounds its own waits (15 s
+    # per child), so this read ends.
+    assert supervisor.stdout is not None  # stdout=PIPE
+    with supervisor.stdout:
+        answer = supervisor.stdout.readline().strip()
+    if answer != "ready":
+        _stop(supervisor)
+        raise EmulatorError(answer or f"its supervisor exited with code {supervisor.returncode}")
+    return Emulator(supervisor, url, public_url)
 
 
 _owned: Emulator | None = None
