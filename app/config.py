@@ -78,6 +78,10 @@ class Settings:
     max_image_pixels: int
     max_files_per_upload: int
     max_gallery_images: int
+    visitor_images: int  # one visitor's share: images added per window (app/gallery/fairness.py)
+    visitor_bytes: int  # ...and bytes of display images added per window
+    visitor_window_seconds: int
+    trusted_proxies: int  # proxies in front that append the client's address to X-Forwarded-For
     max_decode_bytes: int  # one image's pixels while it is processed (processing.decode_bytes)
     decode_budget_bytes: int  # every image being processed in one process, together
     max_request_bytes: int
@@ -115,6 +119,10 @@ def load() -> Settings:
         max_image_pixels=_int("GALLERY_MAX_IMAGE_PIXELS", 40_000_000),
         max_files_per_upload=_int("GALLERY_MAX_FILES_PER_UPLOAD", 20),
         max_gallery_images=_int("GALLERY_MAX_IMAGES", 100),
+        visitor_images=_int("GALLERY_VISITOR_IMAGES", 120),
+        visitor_bytes=_int("GALLERY_VISITOR_BYTES", 64 * MB, minimum=MB),
+        visitor_window_seconds=_int("GALLERY_VISITOR_WINDOW_SECONDS", 600),
+        trusted_proxies=_int("GALLERY_TRUSTED_PROXIES", 0, minimum=0, maximum=10),
         max_decode_bytes=_int("GALLERY_MAX_DECODE_BYTES", 256 * MB, minimum=MB),
         decode_budget_bytes=_int("GALLERY_DECODE_BUDGET_BYTES", 384 * MB, minimum=MB),
         # Cloud Run's front end refuses HTTP/1 requests over 32 MiB with a 413 that Mesop's

@@ -3,8 +3,8 @@
 Why generators: Mesop re-renders at each `yield`, so a long batch shows its progress ("Processing 3
 of 12") instead of a frozen page. Why catch ImageRejected here: a refused file must become a
 visible message with its name and reason, and the rest of the batch must still go through. The
-count limits (files per upload, images per gallery) are checked here, before any decoding, and
-the same way for every pattern.
+count limits (files per upload, images per gallery) and each visitor's share (fairness.py) are
+checked here, before any decoding, and the same way for every pattern.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import flask
 import mesop as me
 
 from app.config import settings
-from app.gallery import samples
+from app.gallery import fairness, samples
 from app.gallery.model import ImageStore, StoreUnavailable
 from app.gallery.processing import ImageRejected, clean_name, process_image
 
@@ -68,6 +68,10 @@ def _room(store: ImageStore) -> int:
     return settings.max_gallery_images - status.held
 
 
+def _names(start: int, end: int) -> list[str]:
+    return [samples.sample_name(samples.SAMPLE_FILES[i]) for i in range(start, end)]
+
+
 def _gallery_full() -> str:
     return (
         f"the gallery holds {settings.max_gallery_images} images, its limit. "
@@ -91,12 +95,16 @@ def add_samples(store: ImageStore, event: me.ClickEvent) -> Iterator[None]:
     try:
         count = min(wanted, max(0, _room(store)))
         if count < wanted:
-            names = [samples.sample_name(samples.SAMPLE_FILES[i]) for i in range(count, wanted)]
-            status.note(refused_files(names, _gallery_full()))
+            status.note(refused_files(_names(count, wanted), _gallery_full()))
+        who = fairness.visitor()
         for index in range(count):
             status.progress = f"Adding sample {index + 1} of {count}…"
             yield
-            store.add(samples.load_sample(index))
+            sample = samples.load_sample(index)
+            if refused := fairness.shares.take(who, sample.size_bytes):
+                status.note(refused_files(_names(index, count), refused))
+                break
+            store.add(sample)
     except ImageRejected as refused:  # a store's own limit, e.g. /memory's per-gallery cap
         status.note(f"Refused {refused.name}: {refused.reason}")
     except StoreUnavailable as failure:
@@ -122,14 +130,20 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
     except StoreUnavailable as failure:
         status.error = str(failure)
         files = []
+    who = fairness.visitor()
     for index, (name, file) in enumerate(files, start=1):
         if room <= 0:
             status.note(refused_files([n for n, _ in files[index - 1 :]], _gallery_full()))
             break
+        if refused := fairness.shares.take(who):
+            status.note(refused_files([n for n, _ in files[index - 1 :]], refused))
+            break
         status.progress = f"Processing {index} of {len(files)}: {name}"
         yield
         try:
-            store.add(process_image(name, file.getvalue()))
+            image = process_image(name, file.getvalue())
+            fairness.shares.charge(who, image.size_bytes)
+            store.add(image)
             room -= 1
         except ImageRejected as refused:
             status.note(f"Refused {refused.name}: {refused.reason}")
