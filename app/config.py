@@ -124,11 +124,11 @@ def load() -> Settings:
         visitor_window_seconds=_int("GALLERY_VISITOR_WINDOW_SECONDS", 600),
         trusted_proxies=_int("GALLERY_TRUSTED_PROXIES", 0, minimum=0, maximum=10),
         max_decode_bytes=_int("GALLERY_MAX_DECODE_BYTES", 256 * MB, minimum=MB),
-        decode_budget_bytes=_int("GALLERY_DECODE_BUDGET_BYTES", 384 * MB, minimum=MB),
+        decode_budget_bytes=_int("GALLERY_DECODE_BUDGET_BYTES", 256 * MB, minimum=MB),
         # Cloud Run's front end refuses HTTP/1 requests over 32 MiB with a 413 that Mesop's
         # client does not show; the app's own limit, at the same size, says what happened.
         max_request_bytes=_int("GALLERY_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024),
-        request_budget_bytes=_int("GALLERY_REQUEST_BUDGET_BYTES", 64 * MB, minimum=MB),
+        request_budget_bytes=_int("GALLERY_REQUEST_BUDGET_BYTES", 32 * MB, minimum=MB),
         display_max_px=_int("GALLERY_DISPLAY_MAX_PX", 1600, minimum=16),
         thumb_max_px=_int("GALLERY_THUMB_MAX_PX", 320, minimum=16),
         display_quality=_int("GALLERY_DISPLAY_QUALITY", 85, maximum=95),

@@ -19,11 +19,13 @@ from mesop.protos import ui_pb2
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from app.gallery.upload_guard import batch_bytes
 from app.patterns import PATHS
 from tests import images
 from tests.gallery_page import expect_messages, open_gallery, select, thumbnails, upload
 from tests.harness import Server, serve
 from tests.procs import parent_of, wait_for
+from tests.wire import is_ui
 
 MB = 2**20
 LIMITS = {
@@ -93,18 +95,54 @@ def test_an_oversized_click_is_explained_and_the_page_keeps_working(
     expect(page.get_by_text(refusal)).to_be_visible(timeout=30_000)
     held = thumbnails(page).count()
     assert 1 <= held <= 2
-    # An upload too big for one request: Mesop's error dialog says so, and nothing changes.
-    noise = images.encode(Image.effect_noise((900, 900), 90).convert("RGB"), "PNG")
-    assert len(noise) > MB
+    # A file small enough for an upload on its own (the browser lets it go: under half of the
+    # 1 MB limit), too big beside this state: Mesop's error dialog says so, nothing changes.
+    noise = images.encode(Image.effect_noise((380, 380), 90).convert("RGB"), "PNG")
+    assert 300_000 < len(noise) < batch_bytes(MB)
     page.locator("input[type=file]").set_input_files(
         [{"name": "noise.png", "mimeType": "image/png", "buffer": noise}]
     )
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text(re.compile(r"Not sent: this request carries [\d.]+ MB"))
+    expect(dialog).to_contain_text(re.compile(r"Not sent: this request carries 1\.[\d] MB"))
     expect(dialog).to_contain_text("the server accepts 1.0 MB at most")
     dialog.get_by_role("button", name="OK").click()
     expect(thumbnails(page)).to_have_count(held)
     select(page, "alpine-dawn.jpg")  # the next click goes through
+
+
+def test_files_over_a_limit_are_kept_back_by_the_browser_and_named(
+    page: Page, limited: Server
+) -> None:
+    """A file over the per-file limit, or one that would take the batch past what one request
+    carries, is never sent: the browser names it, and the rest of the selection goes on."""
+    sent: list[int] = []
+    page.on("request", lambda r: sent.append(len(r.post_data_buffer or b"")) if is_ui(r) else None)
+    open_gallery(page, limited.url + "/memory")
+    big = b"\xff\xd8\xff" + bytes(16 * MB)  # over the 15 MB per-file limit
+    noise = images.encode(Image.effect_noise((600, 600), 90).convert("RGB"), "PNG")
+    assert len(noise) > batch_bytes(MB)  # over what one upload carries on this 1 MB server
+    sent.clear()
+    upload(
+        page,
+        ("huge.jpg", "image/jpeg", big),
+        ("small.jpg", "image/jpeg", images.jpeg(64, 48)),
+        ("noise.png", "image/png", noise),
+    )
+    expect(page.get_by_role("img", name="Thumbnail: small.jpg")).to_be_visible()
+    kept_back = page.locator("upload-guard")
+    expect(kept_back).to_contain_text(
+        "Not sent: huge.jpg (16.0 MB): the limit is 15.0 MB per file."
+    )
+    expect(kept_back).to_contain_text("Not sent: noise.png: one upload carries 0.5 MB at most.")
+    assert sent and max(sent) < 100_000  # only small.jpg went up
+    # Nothing left to send: no request at all, and the line says why.
+    sent.clear()
+    page.locator("input[type=file]").set_input_files(
+        [{"name": "huge.jpg", "mimeType": "image/jpeg", "buffer": big}]
+    )
+    expect(kept_back).to_have_text(re.compile(r"^Not sent: huge\.jpg \(16\.0 MB\)"))
+    page.wait_for_timeout(500)
+    assert sent == []
 
 
 def worker_of(server: Server) -> int:

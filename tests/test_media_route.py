@@ -99,3 +99,14 @@ def test_a_database_that_cannot_be_reached_is_a_503_not_a_traceback(
     assert status == "503 Service Unavailable"
     assert headers["Retry-After"] == "5"
     assert body == b"The database is unreachable; try again in a moment.\n"
+
+
+def test_a_missing_image_answers_head_without_a_body_and_star_revalidates(
+    database: bytes,
+) -> None:
+    status, headers, body = call(url(database, gallery="ZZZZZZZZZZZZZZZZZZZZZZ"), "HEAD")
+    assert status == "404 Not Found" and body == b""
+    assert int(headers["Content-Length"]) > 0  # what the GET would carry
+    assert call("/media/nope", "HEAD")[2] == b""
+    status, _, body = call(url(database), HTTP_IF_NONE_MATCH="*")
+    assert status == "304 Not Modified" and body == b""

@@ -74,11 +74,12 @@ def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         return plain(start_response, "405 Method Not Allowed", "Only GET.", ("Allow", "GET, HEAD"))
     found = PATH.fullmatch(environ.get("PATH_INFO", ""))
     if not found:
-        return plain(start_response, "404 Not Found", "No such image.")
+        return _bodiless(method, plain(start_response, "404 Not Found", "No such image."))
     gallery_id, sha = found["gallery"], found["sha"]
     etag = f'"{sha}"'
     headers = [("Cache-Control", CACHE_CONTROL), ("ETag", etag)]
-    unchanged = etag in _etags(environ.get("HTTP_IF_NONE_MATCH", ""))
+    matches = _etags(environ.get("HTTP_IF_NONE_MATCH", ""))
+    unchanged = etag in matches or "*" in matches  # "*": any version the server has
     shows_it = select(items.c.key).where(
         items.c.gallery_id == gallery_id, (items.c.display == sha) | (items.c.thumb == sha)
     )
@@ -91,9 +92,13 @@ def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     except db.DatabaseUnavailable as failure:
         log.warning("media route: %s", failure)
         unreachable = "The database is unreachable; try again in a moment."
-        return plain(start_response, "503 Service Unavailable", unreachable, ("Retry-After", "5"))
+        return _bodiless(
+            method,
+            plain(start_response, "503 Service Unavailable", unreachable, ("Retry-After", "5")),
+        )
     if value is None:
-        return plain(start_response, "404 Not Found", "No such image in this gallery.")
+        missing = plain(start_response, "404 Not Found", "No such image in this gallery.")
+        return _bodiless(method, missing)
     if unchanged:
         start_response("304 Not Modified", headers)
         return []
@@ -104,6 +109,11 @@ def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         return []
     jpeg = memoryview(value)
     return (bytes(jpeg[start : start + CHUNK]) for start in range(0, size, CHUNK))
+
+
+def _bodiless(method: str, body: list[bytes]) -> list[bytes]:
+    """A HEAD answer has the headers of the GET answer and no body (RFC 9110 §9.3.2)."""
+    return [] if method == "HEAD" else body
 
 
 def _etags(header: str) -> set[str]:

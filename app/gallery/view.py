@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import mesop as me
 
+from app.config import settings
 from app.gallery import actions
 from app.gallery.model import ImageStore, StoreUnavailable
 from app.gallery.processing import human_bytes
 from app.gallery.thumbnails import thumbnails
+from app.gallery.upload_guard import batch_bytes, upload_guard
 from app.handlers import bound
 
 
@@ -53,6 +55,9 @@ def gallery(store: ImageStore) -> None:
             f"{len(cards)} images · {human_bytes(total)} of display images",
             style=me.Style(color="#555"),
         )
+
+    # Files the browser keeps back (over a limit) are named here before anything is sent.
+    upload_guard(settings.max_upload_bytes, batch_bytes(settings.max_request_bytes))
 
     # The progress and message boxes are always there, empty or not. Mesop diffs a render
     # against the previous one child by child, by position: a box that appeared above the grid
