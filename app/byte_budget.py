@@ -1,6 +1,6 @@
 """How many bytes one process may spend at once on a kind of work, across all its threads.
 
-Why: a small file can decode to a large image (a 155 KB PNG of 40 MP is 160 MB of pixels, and
+Why: a small file can decode to a large image (a 165 kB PNG of 40 MP is 160 MB of pixels, and
 more while it is converted), and a `/__ui__` request of 32 MB costs Mesop about three times that
 while it decodes and parses it; gunicorn's threads do these side by side. A limit per image or
 per request alone does not bound the sum; a budget does. Each piece of work reserves its estimate

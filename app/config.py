@@ -45,7 +45,8 @@ def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
 
-MB = 1024 * 1024
+MB = 1000 * 1000  # as DevTools counts (app/units.py); Cloud Run's request cap is 32 MiB
+MIB = 1024 * 1024
 DATABASE_SCHEMES = ("sqlite:///", "postgresql+psycopg://")
 
 
@@ -115,7 +116,7 @@ class Settings:
 
 def load() -> Settings:
     loaded = Settings(
-        max_upload_bytes=_int("GALLERY_MAX_UPLOAD_BYTES", 15 * 1024 * 1024),
+        max_upload_bytes=_int("GALLERY_MAX_UPLOAD_BYTES", 15 * MB),
         max_image_pixels=_int("GALLERY_MAX_IMAGE_PIXELS", 40_000_000),
         max_files_per_upload=_int("GALLERY_MAX_FILES_PER_UPLOAD", 20),
         max_gallery_images=_int("GALLERY_MAX_IMAGES", 100),
@@ -127,8 +128,8 @@ def load() -> Settings:
         decode_budget_bytes=_int("GALLERY_DECODE_BUDGET_BYTES", 256 * MB, minimum=MB),
         # Cloud Run's front end refuses HTTP/1 requests over 32 MiB with a 413 that Mesop's
         # client does not show; the app's own limit, at the same size, says what happened.
-        max_request_bytes=_int("GALLERY_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024),
-        request_budget_bytes=_int("GALLERY_REQUEST_BUDGET_BYTES", 32 * MB, minimum=MB),
+        max_request_bytes=_int("GALLERY_MAX_REQUEST_BYTES", 32 * MIB, minimum=MB),
+        request_budget_bytes=_int("GALLERY_REQUEST_BUDGET_BYTES", 32 * MIB, minimum=MB),
         display_max_px=_int("GALLERY_DISPLAY_MAX_PX", 1600, minimum=16),
         thumb_max_px=_int("GALLERY_THUMB_MAX_PX", 320, minimum=16),
         display_quality=_int("GALLERY_DISPLAY_QUALITY", 85, maximum=95),
@@ -142,11 +143,11 @@ def load() -> Settings:
         signing_service_account=_str("GCS_SIGNING_SERVICE_ACCOUNT"),
         on_cloud_run=bool(os.environ.get("K_SERVICE")),
         memory_ttl_seconds=_int("MEMORY_TTL_SECONDS", 600),
-        memory_max_bytes=_int("MEMORY_MAX_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
-        memory_max_gallery_bytes=_int("MEMORY_MAX_GALLERY_BYTES", 32 * 1024 * 1024),
+        memory_max_bytes=_int("MEMORY_MAX_BYTES", 256 * MB, minimum=MB),
+        memory_max_gallery_bytes=_int("MEMORY_MAX_GALLERY_BYTES", 32 * MB),
         database_url=_database_url("DATABASE_URL", f"sqlite:///{DEFAULT_DATABASE}"),
-        database_max_gallery_bytes=_int("DATABASE_MAX_GALLERY_BYTES", 32 * 1024 * 1024),
-        database_max_bytes=_int("DATABASE_MAX_BYTES", 256 * 1024 * 1024, minimum=1024 * 1024),
+        database_max_gallery_bytes=_int("DATABASE_MAX_GALLERY_BYTES", 32 * MB),
+        database_max_bytes=_int("DATABASE_MAX_BYTES", 256 * MB, minimum=MB),
         state_backend=_str("MESOP_STATE_SESSION_BACKEND", "none"),
         timing_log=_str("GALLERY_TIMING_LOG"),
     )

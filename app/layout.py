@@ -17,10 +17,10 @@ from typing import Any
 import mesop as me
 
 from app import serving
-from app.gallery.processing import human_bytes
 from app.handlers import bound
 from app.meter.meter import payload_meter
 from app.patterns import PATTERNS
+from app.units import human_bytes
 
 PAGES = [("/", "Overview"), *((p.path, p.label) for p in PATTERNS)]
 
@@ -131,10 +131,15 @@ def measured(path: str) -> None:
     )
 
 
-def costs(path: str) -> None:
-    """What this pattern costs: live, as this browser measures it, then as the benchmark
-    recorded it, so a visitor can check the recorded figures against their own clicks."""
+def meter(path: str) -> None:
+    """What this pattern costs, live, as this browser measures it: above the gallery, so that
+    clicking and watching are one gesture (both fit a 1280x800 window after the samples)."""
     payload_meter(path)
+
+
+def recorded(path: str) -> None:
+    """...and as the benchmark recorded it, below the explanation, so a visitor can check the
+    recorded figures against their own clicks."""
     if bench_rows(path):
         with me.expansion_panel(title="Recorded by the benchmark"):
             measured(path)
@@ -157,7 +162,9 @@ def where_it_lives(where: str, gallery_id: str, caveat: str = "") -> None:
 
 
 def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:
-    """The pattern in a few sentences, then its key code, folded so the gallery stays in view."""
+    """The pattern in a few sentences, then its key code, folded: below the gallery and the
+    meter, which come first on the page."""
+    me.box(style=me.Style(height=24))
     me.markdown(markdown, style=me.Style(max_width=900))
     if code:
         with me.expansion_panel(title="The key code"):

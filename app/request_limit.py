@@ -36,6 +36,7 @@ from typing import Any
 from mesop.protos import ui_pb2
 
 from app import byte_budget
+from app.units import human_bytes
 from app.wsgi import WsgiApp, plain
 
 UI_PATH = "/__ui__"
@@ -45,14 +46,11 @@ OTHER_POST_BYTES = 64 * 1024  # /__csp__ reports and /__apply-cookies: a few hun
 SMALL_REQUEST = 1024 * 1024
 
 
-def mb(n: int) -> str:
-    return f"{n / 2**20:.1f} MB"
-
-
 def too_large_message(length: int, limit: int) -> str:
     """What the person sees: what happened and what to do, briefly (it fills a dialog)."""
     return (
-        f"Not sent: this request carries {mb(length)}; the server accepts {mb(limit)} at most. "
+        f"Not sent: this request carries {human_bytes(length)}; the server accepts "
+        f"{human_bytes(limit)} at most. "
         "Upload fewer or smaller files at a time, or remove some images. Nothing was changed."
     )
 

@@ -3,7 +3,7 @@
 Why: after every event Mesop diffs each state class with DeepDiff, and DeepDiff's list diff is
 quadratic in repeated items: a list of 8,000 identical short strings costs about 10 s of CPU even
 when nothing changed (docs/performance.md, "State shape, not only state size"). Such a state is a
-100 KB request, far under the size cap (request_limit.py), and the browser is free to send any
+100 kB request, far under the size cap (request_limit.py), and the browser is free to send any
 state it likes. So each `/__ui__` request's states are checked against the shape of the app's
 state classes, read from their type hints: every field of the right JSON type, every list at most
 `items` long and every string at most `chars` long. A field's bounds come from the app's own

@@ -8,10 +8,10 @@ from typing import Any
 import mesop as me
 
 from app import layout
-from app.gallery.processing import human_bytes
 from app.handlers import bound
 from app.meter.meter import payload_comparison
 from app.patterns import PATTERNS
+from app.units import human_bytes
 
 INTRO = """
 Mesop keeps your app's state **in the browser** and sends it to the server with every click.

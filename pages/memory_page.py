@@ -11,6 +11,7 @@ from app.gallery.view import gallery
 from app.memory.galleries import GalleryMemory, memory
 from app.patterns import pattern
 from app.stores.memory_store import MemoryGalleryState, MemoryStore
+from app.units import human_bytes
 
 PATTERN = pattern("/memory")
 STORE = PATTERN.store()
@@ -42,8 +43,8 @@ def memory_figures(held: GalleryMemory) -> None:
     galleries, held_bytes = held.stats()
     me.text(
         f"Process {os.getpid()} holds {galleries} galleries, "
-        f"{held_bytes / 2**20:.1f} MB of {held.max_bytes / 2**20:.0f} MB "
-        f"(at most {held.max_gallery_bytes / 2**20:.0f} MB per gallery; idle galleries expire "
+        f"{human_bytes(held_bytes)} of {human_bytes(held.max_bytes)} "
+        f"(at most {human_bytes(held.max_gallery_bytes)} per gallery; idle galleries expire "
         f"after {held.idle_limit}).",
         style=me.Style(color="#555", font_size=14, margin=me.Margin(bottom=8)),
     )
@@ -52,6 +53,9 @@ def memory_figures(held: GalleryMemory) -> None:
 @me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
 def memory_page() -> None:
     with layout.frame(title="State kept in server memory", path=PATTERN.path):
+        layout.meter(PATTERN.path)
+        memory_figures(memory())
+        gallery(STORE)
         layout.explanation(
             EXPLANATION,
             MemoryGalleryState,
@@ -59,6 +63,4 @@ def memory_page() -> None:
             MemoryStore._images,
             GalleryMemory.lookup,
         )
-        layout.costs(PATTERN.path)
-        memory_figures(memory())
-        gallery(STORE)
+        layout.recorded(PATTERN.path)

@@ -131,7 +131,7 @@ def test_files_over_a_limit_are_kept_back_by_the_browser_and_named(
     expect(page.get_by_role("img", name="Thumbnail: small.jpg")).to_be_visible()
     kept_back = page.locator("upload-guard")
     expect(kept_back).to_contain_text(
-        "Not sent: huge.jpg (16.0 MB): the limit is 15.0 MB per file."
+        "Not sent: huge.jpg (16.8 MB): the limit is 15.0 MB per file."
     )
     expect(kept_back).to_contain_text("Not sent: noise.png: one upload carries 0.5 MB at most.")
     assert sent and max(sent) < 100_000  # only small.jpg went up
@@ -140,7 +140,7 @@ def test_files_over_a_limit_are_kept_back_by_the_browser_and_named(
     page.locator("input[type=file]").set_input_files(
         [{"name": "huge.jpg", "mimeType": "image/jpeg", "buffer": big}]
     )
-    expect(kept_back).to_have_text(re.compile(r"^Not sent: huge\.jpg \(16\.0 MB\)"))
+    expect(kept_back).to_have_text(re.compile(r"^Not sent: huge\.jpg \(16\.8 MB\)"))
     page.wait_for_timeout(500)
     assert sent == []
 
@@ -198,7 +198,7 @@ def test_an_oversized_request_is_refused_without_holding_it_in_memory(limited: S
     events = re.findall(rb"^data: (.+)$", body, flags=re.MULTILINE)
     assert events[-1] == b"<stream_end>"
     reply = ui_pb2.UiResponse.FromString(base64.b64decode(events[0]))
-    assert reply.error.exception.startswith("Not sent: this request carries 200.0 MB")
+    assert reply.error.exception.startswith("Not sent: this request carries 210 MB")
     assert grown < 20 * MB
     assert wait_for(lambda: worker_of(limited) == worker)  # the same worker, still serving
     # A request that does not say how long it is cannot be checked before reading: refused.

@@ -151,7 +151,7 @@ def test_pixel_limit_is_checked_before_decoding() -> None:
 
 def test_byte_limit_names_both_sizes() -> None:
     limits = dataclasses.replace(settings, max_upload_bytes=1000)
-    with pytest.raises(ImageRejected, match=r"the file is [\d.]+ KB; the limit is 1000 bytes"):
+    with pytest.raises(ImageRejected, match=r"the file is [\d.]+ kB; the limit is 1.0 kB"):
         process_image("big.jpg", jpeg(), limits)
 
 
@@ -163,10 +163,24 @@ def test_samples_are_realistic_in_size() -> None:
     assert load_sample(2).name == "glacier-noon.jpg"
 
 
-def test_human_bytes() -> None:
-    assert human_bytes(512) == "512 bytes"
-    assert human_bytes(1536) == "1.5 KB"
-    assert human_bytes(3.5 * 1024 * 1024) == "3.5 MB"
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (0, "0 B"),
+        (912, "912 B"),
+        (999, "999 B"),
+        (1_000, "1.0 kB"),
+        (36_700, "36.7 kB"),
+        (99_949, "99.9 kB"),
+        (367_000, "367 kB"),
+        (4_875_480, "4.9 MB"),  # the /base64 select at 12 images that DevTools shows as 4.9 MB
+        (19_500_000, "19.5 MB"),
+        (256_000_000, "256 MB"),
+        (1_300_000_000, "1.3 GB"),
+    ],
+)
+def test_sizes_print_as_devtools_prints_them(size: int, shown: str) -> None:
+    assert human_bytes(size) == shown
 
 
 def test_pixel_bombs_beyond_pillows_own_limit_are_refused_too() -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import flask
 
 from app.config import Settings, settings
+from app.units import human_bytes
 
 MAX_VISITORS = 10_000  # entries kept (about 100 bytes each); the least recently seen go first
 
@@ -92,7 +93,7 @@ class Shares:
             short = max((1 - allowance.images) / self.images, (1 - allowance.bytes) / self.bytes)
         minutes = max(1, math.ceil(short * self.window / 60))
         return (
-            f"you have added {self.images} images or {self.bytes / 2**20:.0f} MB in the last "
+            f"you have added {self.images} images or {human_bytes(self.bytes)} in the last "
             f"{self.window / 60:.0f} minutes, this server's share per visitor. Try again in "
             f"{minutes} minute{'s' if minutes > 1 else ''}"
         )

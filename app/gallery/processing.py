@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from app import byte_budget
 from app.config import Settings
 from app.config import settings as default_settings
+from app.units import human_bytes
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,8 @@ def clean_name(raw: str | None) -> str:
     Why only this: the name comes from the browser and is arbitrary text. It is only ever shown as
     text (Mesop escapes it, so `<b>` stays four characters) and kept as object metadata; objects
     are named by content hash, never by this. So HTML needs no escaping here, but a path, a
-    right-to-left override that disguises an extension, or a 10 KB name would still mislead or
-    clutter the page, and GCS caps an object's metadata at 8 KB.
+    right-to-left override that disguises an extension, or a 10 kB name would still mislead or
+    clutter the page, and GCS caps an object's metadata at 8 kB.
     """
     name = re.split(r"[/\\]", raw or "")[-1]
     name = " ".join(name.split())  # tabs and line breaks become one space
@@ -83,15 +84,6 @@ class ProcessedImage:
     @property
     def size_bytes(self) -> int:
         return len(self.display_jpeg)
-
-
-def human_bytes(n: float) -> str:
-    """1536 -> '1.5 KB': short enough to read from the back of a workshop room."""
-    for unit in ("bytes", "KB", "MB"):
-        if n < 1024 or unit == "MB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    raise AssertionError("unreachable")
 
 
 def _sniff_unsupported(data: bytes) -> str | None:

@@ -10,7 +10,9 @@
 // this only spares honest visitors the wait.
 
 function megabytes(bytes) {
-  return `${(bytes / 1048576).toFixed(1)} MB`;
+  // As DevTools prints sizes (1 MB = 1,000,000 B), like the rest of the app.
+  const value = bytes / 1e6;
+  return `${value < 100 ? value.toFixed(1) : Math.round(value)} MB`;
 }
 
 function listed(names) {

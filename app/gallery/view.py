@@ -12,10 +12,10 @@ import mesop as me
 from app.config import settings
 from app.gallery import actions
 from app.gallery.model import ImageStore, StoreUnavailable
-from app.gallery.processing import human_bytes
 from app.gallery.thumbnails import thumbnails
 from app.gallery.upload_guard import batch_bytes, upload_guard
 from app.handlers import bound
+from app.units import human_bytes
 
 
 def gallery(store: ImageStore) -> None:

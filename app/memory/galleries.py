@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app import config
+from app.units import human_bytes
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,8 @@ class GalleryMemory:
                 self._dropped.pop(gallery_id, None)
             if gallery.held_bytes + image.held_bytes > self.max_gallery_bytes:
                 raise GalleryFull(
-                    f"this gallery holds {gallery.held_bytes / 2**20:.1f} MB of server memory; "
-                    f"the limit per gallery is {self.max_gallery_bytes / 2**20:.0f} MB"
+                    f"this gallery holds {human_bytes(gallery.held_bytes)} of server memory; "
+                    f"the limit per gallery is {human_bytes(self.max_gallery_bytes)}"
                 )
             gallery.images.append(image)
             gallery.last_used = self.clock()
@@ -160,7 +161,7 @@ class GalleryMemory:
         if why == "evicted":
             return (
                 "This gallery was evicted from server memory to make room for others (this "
-                f"process holds at most {self.max_bytes / 2**20:.0f} MB of galleries, least "
+                f"process holds at most {human_bytes(self.max_bytes)} of galleries, least "
                 "recently used first out). Add images to start a new gallery."
             )
         return (

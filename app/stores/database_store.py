@@ -29,7 +29,8 @@ from app.database.media import media_url
 from app.database.schema import blobs, items
 from app.gallery import link
 from app.gallery.model import Card, GalleryStatus, Shown
-from app.gallery.processing import ImageRejected, ProcessedImage, human_bytes
+from app.gallery.processing import ImageRejected, ProcessedImage
+from app.units import human_bytes
 
 
 @me.stateclass
