@@ -26,8 +26,9 @@ this page's weight is also carried by clicks on the other pages once you have vi
 @me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label))
 def base64_page() -> None:
     with layout.frame(title="Images as base64 in state", path=PATTERN.path):
+        layout.meter(PATTERN.path)
+        gallery(STORE)
         layout.explanation(
             EXPLANATION, Base64GalleryState, as_data_urls, StateStore.add, StateStore.shown
         )
-        layout.costs(PATTERN.path)
-        gallery(STORE)
+        layout.recorded(PATTERN.path)

@@ -57,9 +57,10 @@ def where_it_lives() -> None:
 @me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
 def database_page() -> None:
     with layout.frame(title="Images in a database, served by the app", path=PATTERN.path):
+        layout.meter(PATTERN.path)
+        where_it_lives()
+        gallery(STORE)
         layout.explanation(
             EXPLANATION, DatabaseGalleryState, DatabaseStore.add, DatabaseStore.cards, media.serve
         )
-        layout.costs(PATTERN.path)
-        where_it_lives()
-        gallery(STORE)
+        layout.recorded(PATTERN.path)

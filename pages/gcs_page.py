@@ -52,6 +52,9 @@ def where_it_lives() -> None:
 @me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
 def gcs_page() -> None:
     with layout.frame(title="Images in Cloud Storage, served by signed URLs", path=PATTERN.path):
+        layout.meter(PATTERN.path)
+        where_it_lives()
+        gallery(STORE)
         layout.explanation(
             EXPLANATION,
             GcsGalleryState,
@@ -60,6 +63,4 @@ def gcs_page() -> None:
             UrlSigner.urls,
             UrlSigner._sign,
         )
-        layout.costs(PATTERN.path)
-        where_it_lives()
-        gallery(STORE)
+        layout.recorded(PATTERN.path)

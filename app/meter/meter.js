@@ -24,13 +24,119 @@
  */
 
 const STORE_PREFIX = "payload-meter:";
-const STATE_WARNING_BYTES = 1024 * 1024;
+const STATE_WARNING_BYTES = 1000 * 1000;
 
+/** Sizes as DevTools prints them: 1 kB = 1,000 B; one decimal below 100 of a unit, none above
+ * ("912 B", "36.7 kB", "367 kB", "4.9 MB"). The app's server side prints with the same rules. */
 function human(bytes) {
-  // Same units as the server's human_bytes (app/gallery/processing.py): 1 KB = 1024 bytes.
-  if (bytes < 1024) return `${Math.round(bytes)} bytes`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  if (bytes < 1000) return `${Math.round(bytes)} B`;
+  let value = bytes;
+  for (const unit of ["kB", "MB", "GB"]) {
+    value /= 1000;
+    if (value < 100) return `${value.toFixed(1)} ${unit}`;
+    if (value < 1000 || unit === "GB") return `${Math.round(value)} ${unit}`;
+  }
+}
+
+/* ---------- what a request's state is made of (read from the request itself) ---------- */
+
+function fromBase64Url(text) {
+  if (Uint8Array.fromBase64) return Uint8Array.fromBase64(text, {alphabet: "base64url"});
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function readVarint(bytes, i) {
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = bytes[i++];
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [value, i];
+    scale *= 128;
+  }
+}
+
+/** The length-delimited fields of a protobuf message: [number, start, end]. */
+function* protoFields(bytes, start, end) {
+  let i = start;
+  while (i < end) {
+    let key;
+    [key, i] = readVarint(bytes, i);
+    const wire = key % 8;
+    if (wire === 0) [, i] = readVarint(bytes, i);
+    else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else if (wire === 2) {
+      let length;
+      [length, i] = readVarint(bytes, i);
+      yield [Math.floor(key / 8), i, i + length];
+      i += length;
+    } else return; // groups: Mesop's protocol has none
+  }
+}
+
+/** Each state's JSON in a Mesop request (mesop/protos/ui.proto: UiRequest.user_event = 2,
+ * UserEvent.states = 1, States.states = 1, State.data = 1), in Mesop's order of state classes. */
+function statesOf(bytes) {
+  const found = [];
+  const inside = (start, end, number) =>
+    [...protoFields(bytes, start, end)].filter(([n]) => n === number);
+  for (const [, a, b] of inside(0, bytes.length, 2)) {
+    for (const [, c, d] of inside(a, b, 1)) {
+      for (const [, e, f] of inside(c, d, 1)) {
+        for (const [, g, h] of inside(e, f, 1)) found.push(bytes.subarray(g, h));
+      }
+    }
+  }
+  return found;
+}
+
+/** Every field of every state, with its bytes as JSON, largest first. */
+function fieldSizes(body, classes) {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const sizes = [];
+  statesOf(fromBase64Url(body)).forEach((data, index) => {
+    let value;
+    try {
+      value = JSON.parse(decoder.decode(data));
+    } catch {
+      return;
+    }
+    if (!value || typeof value !== "object" || Array.isArray(value)) return;
+    const name = (classes[index] && classes[index].name) || `state ${index + 1}`;
+    for (const [field, item] of Object.entries(value)) {
+      sizes.push({state: name, field, bytes: encoder.encode(JSON.stringify(item)).length});
+    }
+  });
+  return sizes.sort((a, b) => b.bytes - a.bytes);
+}
+
+/* ---------- what the last click would take on a real network ---------- */
+
+function bytesPerMs(kbps) {
+  return (kbps * 1024) / 8 / 1000; // profiles.json: kbps of 1,024 bits per second
+}
+
+/** The click's time on `profile`: what it took here (the server's part, when measured on a fast
+ * connection), a round trip for the request and one more if it fetched images, and its bytes at
+ * the profile's rates. The model of Chrome's own network emulation (latency per request,
+ * throughput per direction). */
+function estimateMs(figures, profile) {
+  const trips = 1 + (figures.mediaRequests > 0 ? 1 : 0);
+  return Math.round(
+    figures.ms +
+      profile.rtt_ms * trips +
+      figures.up / bytesPerMs(profile.up_kbps) +
+      (figures.down + figures.media) / bytesPerMs(profile.down_kbps),
+  );
+}
+
+function seconds(ms) {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)} s`;
 }
 
 function emptyFigures(label) {
@@ -51,7 +157,7 @@ class Recorder {
     this.listeners = new Set();
     this.visitPath = null;
     this.nextLabel = null;
-    this.nextUploadBytes = 0;
+    this.nextUploadInput = null;
     this.recent = []; // the latest interactions, oldest first: images are credited by start time
     this.urls = new WeakMap();
     this.startPageLoad();
@@ -143,6 +249,11 @@ class Recorder {
     };
   }
 
+  uploadBytes() {
+    const files = this.nextUploadInput ? this.nextUploadInput.files : null;
+    return files ? [...files].reduce((sum, file) => sum + file.size, 0) : 0;
+  }
+
   /** A new /__ui__ interaction: media that arrives from now on is attributed to it. */
   begin(body) {
     // Mesop sends base64url text (ASCII): characters are bytes. The state travels inside it as
@@ -152,15 +263,29 @@ class Recorder {
       ...emptyFigures(this.nextLabel || "request"),
       up,
       uiRequests: 1,
-      stateBytes: Math.max(0, Math.floor((up * 3) / 4) - this.nextUploadBytes),
+      stateBytes: Math.max(0, Math.floor((up * 3) / 4) - this.uploadBytes()),
       t0: performance.now(),
       firstByte: Infinity, // when its reply began to arrive: what it shows is fetched after that
       done: false,
     };
     this.nextLabel = null;
-    this.nextUploadBytes = 0;
+    this.nextUploadInput = null;
     this.remember(interaction);
+    if (typeof body === "string" && body) {
+      // After the request is on its way: the meter must not delay what it measures.
+      setTimeout(() => this.weigh(interaction, body));
+    }
     return interaction;
+  }
+
+  /** Which fields of the state the request carried, by size (its own JSON). */
+  weigh(interaction, body) {
+    try {
+      interaction.fields = fieldSizes(body, this.stateClasses || []);
+    } catch {
+      interaction.fields = []; // not a request this meter can read: no breakdown
+    }
+    if (interaction.record) this.save(interaction.record);
   }
 
   finish(interaction) {
@@ -271,8 +396,9 @@ class Recorder {
         if (input && input.type === "file" && input.files) {
           const n = input.files.length;
           this.nextLabel = `upload of ${n} file${n === 1 ? "" : "s"}`;
-          // The files travel in the request beside the state: they are not state.
-          this.nextUploadBytes = [...input.files].reduce((sum, file) => sum + file.size, 0);
+          // The files travel in the request beside the state: they are not state. Read when the
+          // request starts: another listener may still take files out of the selection.
+          this.nextUploadInput = input;
         }
       },
       true,
@@ -362,6 +488,20 @@ class PayloadMeter extends HTMLElement {
     this.render();
   }
 
+  set states(value) {
+    // [{name, fields}] in Mesop's order (meter.py): names the fields of each request's states.
+    recorder.stateClasses = Array.isArray(value) ? value : [];
+  }
+
+  set profiles(value) {
+    this._profiles = Array.isArray(value) ? value : [];
+    this.render();
+  }
+
+  get profiles() {
+    return this._profiles || [];
+  }
+
   get page() {
     return this._page;
   }
@@ -381,6 +521,14 @@ class PayloadMeter extends HTMLElement {
     this.dataset.meterTotalMedia = String(total.media);
     this.dataset.meterRequests = String(total.uiRequests);
     this.dataset.meterState = String(record.stateBytes);
+    const fields = last.fields || [];
+    const heaviest = fields.length ? `${fields[0].state}.${fields[0].field}` : "";
+    this.dataset.meterHeaviest = heaviest;
+    this.dataset.meterFields = JSON.stringify(fields);
+    const estimates = Object.fromEntries(
+      this.profiles.map((profile) => [profile.name, estimateMs(last, profile)]),
+    );
+    this.dataset.meterEstimates = JSON.stringify(estimates);
 
     const max = Math.max(last.up, last.down, last.media, total.up, total.down, total.media);
     const box = el("div", {border: "1px solid #dadce0", borderRadius: "12px", padding: "16px",
@@ -401,14 +549,29 @@ class PayloadMeter extends HTMLElement {
     const state = el("div", {marginTop: "10px", fontSize: "15px"},
                      `State sent up with the last click: ${human(record.stateBytes)}`);
     box.append(state);
+    if (fields.length) {
+      const top = fields.slice(0, 5).map((f) => `${f.state}.${f.field} ${human(f.bytes)}`);
+      box.append(el("div", {fontSize: "14px", color: "#5f6368", marginTop: "4px"},
+                    `Heaviest fields: ${top.join(" · ")}`));
+    }
+    if (this.profiles.length && last.done) {
+      const line = el("div", {fontSize: "15px", marginTop: "6px"},
+        "The last click would take about: " +
+          this.profiles.map((p) => `${p.name} ${seconds(estimates[p.name])}`).join(" · "));
+      line.title = this.profiles.map((p) => `${p.name}: ${p.source}`).join("\n");
+      box.append(line);
+    }
     if (record.stateBytes > STATE_WARNING_BYTES) {
       const warning = el("div", {background: "#fce8e6", color: "#a50e0e", borderRadius: "8px",
                                  padding: "10px 12px", marginTop: "8px", fontSize: "15px"});
       warning.setAttribute("role", "status"); // polite: it is redrawn as images arrive
+      const culprit = fields.length
+        ? ` The heaviest field is ${heaviest} (${human(fields[0].bytes)}).`
+        : "";
       warning.textContent =
         `Warning: this page's state is over 1 MB (${human(record.stateBytes)}), and Mesop ` +
-        "sends all of it with every click. Keep large data out of state: in server memory, " +
-        "in a database, or in a bucket with signed URLs.";
+        `sends all of it with every click.${culprit} Keep large data out of state: in server ` +
+        "memory, in a database, or in a bucket with signed URLs.";
       box.append(warning);
     }
     this.replaceChildren(box);
