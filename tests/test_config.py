@@ -15,7 +15,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("GALLERY_MAX_UPLOAD_BYTES", "GALLERY_DISPLAY_MAX_PX", "GALLERY_MAX_REQUEST_BYTES"):
         monkeypatch.delenv(name, raising=False)
     settings = config.load()
-    assert settings.max_upload_bytes == 15 * 1024 * 1024
+    assert settings.max_upload_bytes == 15_000_000
     assert settings.max_request_bytes == 32 * 1024 * 1024  # Cloud Run's HTTP/1 request limit
     assert (settings.display_max_px, settings.thumb_max_px) == (1600, 320)
 

@@ -22,7 +22,7 @@ def test_a_share_runs_out_says_when_it_refills_and_refills() -> None:
     shares = Shares(images=3, nbytes=1000, window_seconds=2)
     assert [shares.take("203.0.113.7", 10) for _ in range(3)] == ["", "", ""]
     refused = shares.take("203.0.113.7", 10)
-    assert "you have added 3 images or 0 MB in the last 0 minutes" in refused
+    assert "you have added 3 images or 1.0 kB in the last 0 minutes" in refused
     assert refused.endswith("Try again in 1 minute")
     assert shares.take("203.0.113.8", 10) == ""  # another visitor has a share of their own
     assert shares.take(None, 10) == ""  # loopback: no share to run out of
