@@ -22,7 +22,13 @@ from app.meter.meter import payload_meter
 from app.patterns import PATTERNS
 from app.units import human_bytes
 
-PAGES = [("/", "Overview"), *((p.path, p.label) for p in PATTERNS)]
+COMPARE = "/compare"
+PAGES = [("/", "Overview"), (COMPARE, "Side by side"), *((p.path, p.label) for p in PATTERNS)]
+EMBED = "embed"  # ?embed=1: the page as a frame of /compare shows only its meter and gallery
+
+
+def embedded() -> bool:
+    return me.query_params.get(EMBED) == "1"
 
 
 def tab_title(label: str) -> str:
@@ -37,6 +43,10 @@ def go(url: str, event: me.ClickEvent) -> None:
 
 @me.content_component
 def frame(title: str, path: str) -> None:
+    if embedded():  # a frame of /compare: no navigation, title or footer
+        with me.box(style=me.Style(padding=me.Padding.all(12))):
+            me.slot()
+        return
     with me.box(
         style=me.Style(
             background="#202124",
@@ -140,7 +150,7 @@ def meter(path: str) -> None:
 def recorded(path: str) -> None:
     """...and as the benchmark recorded it, below the explanation, so a visitor can check the
     recorded figures against their own clicks."""
-    if bench_rows(path):
+    if bench_rows(path) and not embedded():
         with me.expansion_panel(title="Recorded by the benchmark"):
             measured(path)
         me.box(style=me.Style(height=16))
@@ -163,7 +173,9 @@ def where_it_lives(where: str, gallery_id: str, caveat: str = "") -> None:
 
 def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:
     """The pattern in a few sentences, then its key code, folded: below the gallery and the
-    meter, which come first on the page."""
+    meter, which come first on the page (and alone in a frame of /compare)."""
+    if embedded():
+        return
     me.box(style=me.Style(height=24))
     me.markdown(markdown, style=me.Style(max_width=900))
     if code:

@@ -52,10 +52,10 @@ for _name in [n for n in sys.modules if n in RELOADED or n.startswith(_PREFIXES)
 dev_reload.start_if_debugging()
 
 from app.patterns import PATTERNS  # noqa: E402
-from pages import home  # noqa: E402
+from pages import compare, home  # noqa: E402
 
 # Importing a page module registers its route: the overview, and each pattern's page.
-PAGE_MODULES = (home, *(importlib.import_module(p.page) for p in PATTERNS))
+PAGE_MODULES = (home, compare, *(importlib.import_module(p.page) for p in PATTERNS))
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
 # request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it;

@@ -1,6 +1,6 @@
 """Make the README's screenshots: real Chromium against the app under gunicorn.
 
-.venv/bin/python -m scripts.screenshots   # docs/img/<pattern>.png for each pattern, home.png
+.venv/bin/python -m scripts.screenshots   # docs/img/<pattern>.png, home.png, compare.png
 
 The gallery pages are shot from their payload meter down, after adding the samples and selecting
 one; the overview last, so its comparison shows what every meter measured in this browser.
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import tempfile
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
-from app.patterns import PATHS
+from app.patterns import PATHS, PATTERNS
 from tests.conftest import chromium_path
 from tests.gallery_page import add_samples, open_gallery, select
 from tests.harness import ROOT, serve
 
 OUT = ROOT / "docs" / "img"
+LABELS = [p.label for p in PATTERNS]
 
 
 def main() -> None:
@@ -40,9 +41,27 @@ def main() -> None:
         page.get_by_role("button", name="Overview").click()
         page.locator(f"payload-comparison[data-compared-pages='{len(PATHS)}']").wait_for()
         page.screenshot(path=OUT / "home.png", full_page=True)
+        shoot_compare(browser, server.url)
         browser.close()
-    for name in [*(path.strip("/") for path in PATHS), "home"]:
+    for name in [*(path.strip("/") for path in PATHS), "home", "compare"]:
         print(OUT / f"{name}.png")
+
+
+def shoot_compare(browser: Browser, url: str) -> None:
+    """/compare on a 1280x800 window, after "Add sample images" and "Next image"."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url + "/compare")
+    for label in LABELS:
+        frame = page.frame_locator(f'iframe[title="{label}, live"]')
+        frame.get_by_role("button", name="Add sample images").wait_for()
+    page.get_by_role("button", name="Add sample images", exact=True).click()
+    for label in LABELS:
+        frame = page.frame_locator(f'iframe[title="{label}, live"]')
+        frame.get_by_role("img", name="Thumbnail").nth(11).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Next image").click()
+    page.wait_for_timeout(2000)  # the table reads the meters as the replies and images arrive
+    page.screenshot(path=OUT / "compare.png")
+    page.close()
 
 
 if __name__ == "__main__":
