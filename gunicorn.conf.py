@@ -19,7 +19,7 @@ TIMEOUT = 0  # GUNICORN_TIMEOUT; 0: never kill a busy worker (Cloud Run times re
 
 try:
     # Importing app.config reads every setting: a bad value stops gunicorn here, in one line.
-    from app.config import server
+    from app.config import server, settings
     from app.gcs import bucket, emulator
 
     _server = server(WORKERS, THREADS, WORKER_CLASS, TIMEOUT)
@@ -39,6 +39,27 @@ graceful_timeout = 8
 control_socket_disable = True
 
 
+def create_mesop_session_table() -> None:
+    """With MESOP_STATE_SESSION_BACKEND=sql, Mesop makes its table when its state_session module
+    is imported, in each worker; two workers on a fresh database could both try, and one failed
+    to boot ("table mesop_state_sessions already exists"), which stopped gunicorn. Importing it
+    here, in the master, makes the table once before any worker exists; its connections are
+    then closed, so that each forked worker opens its own (SQLAlchemy's rule for fork)."""
+    if settings.state_backend != "sql":
+        return
+    try:
+        from mesop.server import state_session
+    except Exception as error:  # the database: unreachable, or refusing; its URI is never shown
+        sys.exit(
+            "Refusing to start: Mesop's sql state backend could not open its table "
+            f"({type(error).__name__}); check MESOP_STATE_SESSION_BACKEND_SQL_CONNECTION_URI"
+        )
+
+    engine = getattr(state_session.state_session, "db", None)
+    if engine is not None:
+        engine.dispose()
+
+
 def on_starting(server: object) -> None:
     """Start the local GCS emulator once, in the master, before the workers fork (they find it
     through STORAGE_EMULATOR_HOST), and, with that embedded emulator, make the throwaway signing
@@ -47,6 +68,7 @@ def on_starting(server: object) -> None:
 
     A setting that cannot work (on Cloud Run without GCS_BUCKET) stops gunicorn with one line
     naming it, not a traceback, before any worker starts."""
+    create_mesop_session_table()
     try:
         started = emulator.start_for_app()
     except ConfigError as error:

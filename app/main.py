@@ -30,6 +30,7 @@ except ConfigError as error:
 
 from app import dev_reload, request_limit, serving, state_shape, timing  # noqa: E402
 from app.database import media  # noqa: E402
+from app.wsgi import WsgiApp, wrap_on_first_request  # noqa: E402
 
 # Hot reload: on each save, Mesop's CLI resets its runtime and re-executes this file. Its own
 # purge of app modules names them relative to app/ (`gallery.view`), so it misses
@@ -57,22 +58,27 @@ from pages import compare, home  # noqa: E402
 # Importing a page module registers its route: the overview, and each pattern's page.
 PAGE_MODULES = (home, compare, *(importlib.import_module(p.page) for p in PATTERNS))
 
-# The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
-# request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it;
-# state_shape refuses a state whose shape the app would never make (app/state_shape.py);
-# media.mount serves /database's images at /media/... (app/database/media.py);
-# timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks);
-# serving.tag_responses names the answering process in each response (see app/serving.py).
-app = serving.tag_responses(
-    timing.wrap(
-        media.mount(
-            request_limit.wrap(
-                state_shape.wrap(me.create_wsgi_app(), [p.state for p in PATTERNS]),
-                settings.max_request_bytes,
-                settings.request_budget_bytes,
-            )
-        )
-    )
-)
-if __name__ != "app.main":  # run by `mesop app/main.py`, which serves its own Flask app
-    media.mount_on_first_request()
+
+def guarded(mesop_app: WsgiApp) -> WsgiApp:
+    """Mesop's WSGI app behind the app's middlewares, outermost last:
+    state_shape refuses a state whose shape the app would never make (app/state_shape.py);
+    request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it, and
+    lets large requests take turns;
+    media.mount serves /database's images at /media/... (app/database/media.py);
+    timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks);
+    serving.tag_responses names the answering process in each response (see app/serving.py)."""
+    checked = state_shape.wrap(mesop_app, state_classes)
+    limited = request_limit.wrap(checked, settings.max_request_bytes, settings.request_budget_bytes)
+    return serving.tag_responses(timing.wrap(media.mount(limited)))
+
+
+def state_classes() -> list[type]:
+    """The state classes of the patterns as they are now: hot reload re-imports app.patterns."""
+    return [p.state for p in sys.modules["app.patterns"].PATTERNS]
+
+
+# The WSGI app for gunicorn; `mesop app/main.py` serves its own Flask app, guarded the same way
+# from its second request on.
+app = guarded(me.create_wsgi_app())
+if __name__ != "app.main":
+    wrap_on_first_request(guarded)

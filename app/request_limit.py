@@ -22,9 +22,9 @@ while it decodes, parses and answers it, and eight at once took a worker to 1.3 
 over SMALL_REQUEST waits for room in a budget of such bytes in flight (GALLERY_REQUEST_BUDGET_BYTES,
 app/byte_budget.py) and is refused, named as busy, if none comes in 30 s; small clicks never wait.
 
-This guards gunicorn (`app.main:app`) and any other WSGI server. `mesop app/main.py` (the
-development server) builds its own Flask app and is not guarded; neither is Mesop's optional
-WebSocket transport (MESOP_WEBSOCKETS_ENABLED).
+This guards gunicorn (`app.main:app`), any other WSGI server, and `mesop app/main.py` from its
+second request on (app/wsgi.py). Not guarded: Mesop's optional WebSocket transport
+(MESOP_WEBSOCKETS_ENABLED).
 """
 
 from __future__ import annotations

@@ -179,10 +179,18 @@ def states_of(body: bytes) -> list[str]:
     return [state.data for state in request.user_event.states.states]
 
 
-def wrap(app: WsgiApp, classes: Sequence[type]) -> WsgiApp:
+def wrap(app: WsgiApp, classes: Callable[[], Sequence[type]]) -> WsgiApp:
     """Check every `/__ui__` request's states; pass the request on, body intact, if they fit.
-    Goes inside request_limit.wrap, which has already refused a body over the size cap."""
-    shapes = Shapes(classes)
+    Goes inside request_limit.wrap, which has already refused a body over the size cap.
+    classes: the state classes as they are now (under the CLI, hot reload makes new ones)."""
+    built: dict[tuple[type, ...], Shapes] = {}
+
+    def current() -> Shapes:
+        key = tuple(classes())
+        if key not in built:
+            built.clear()
+            built[key] = Shapes(key)
+        return built[key]
 
     def checked(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         declared = environ.get("CONTENT_LENGTH", "")
@@ -194,7 +202,7 @@ def wrap(app: WsgiApp, classes: Sequence[type]) -> WsgiApp:
             return app(environ, start_response)
         body = environ["wsgi.input"].read(int(declared))
         try:
-            shapes.check(states_of(body))
+            current().check(states_of(body))
         except Misshapen as problem:
             log.warning("refused a %s request: %s", UI_PATH, problem)
             return refuse(start_response, refusal(str(problem)))

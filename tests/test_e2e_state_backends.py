@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from bench.protocol import Session
 from tests.gallery_page import add_samples, open_gallery, select, thumbnails
 from tests.harness import Server, serve
 from tests.wire import ui_traffic
@@ -46,3 +47,25 @@ def test_base64_works_and_uploads_a_token_not_the_state(
     expect(thumbnails(page)).to_have_count(0)
     if backend == "sql":
         assert (Path(server.log).parent / "state.db").stat().st_size > 0
+
+
+def test_two_workers_on_a_fresh_sqlite_state_file_both_boot(tmp_path: Path) -> None:
+    """Both workers used to create Mesop's table at once, and one could fail to boot, stopping
+    gunicorn; the master now creates it before forking. Three fresh starts, two workers each."""
+    for attempt in range(3):
+        env = {
+            "MESOP_STATE_SESSION_BACKEND": "sql",
+            "MESOP_STATE_SESSION_BACKEND_SQL_CONNECTION_URI": f"sqlite:///{tmp_path}/s{attempt}.db",
+            "GCS_EMULATOR_DATA_DIR": str(tmp_path / f"gcs{attempt}"),
+        }
+        with serve("gunicorn", env=env, workers=2, log_dir=tmp_path) as server:
+            session = Session(server.url, "/base64")
+            try:
+                session.init()
+                (add,) = session.find("Add sample images")
+                session.click(add)
+            finally:
+                session.close()
+            log = server.log.read_text()
+            assert "already exists" not in log and "Worker failed to boot" not in log
+            assert log.count("Booting worker") == 2

@@ -8,15 +8,13 @@ stale (`Cache-Control: private, max-age=31536000, immutable`, and an ETag for re
 What it serves, to anyone: only an image that the named gallery shows. A gallery's id is 128
 random bits and a name is a SHA-256, so neither can be guessed, and one gallery's link never
 opens another's images. An image is read in one query and sent in CHUNK-byte pieces: a display
-JPEG is at most 1600 px on its long side (a few hundred KB), and a query per piece would cost
+JPEG is at most 1600 px on its long side (a few hundred kB), and a query per piece would cost
 more, not less (SQLite's substr() reads the whole blob each time). A revalidation or a HEAD reads
 only its size. Anything else gets a short plain-text answer (404, 405, 503), never a traceback.
 
 It is plain WSGI middleware, mounted in front of Mesop's app (app/main.py), as Mesop's guide to
-server integration suggests. Under `mesop app/main.py` Mesop runs a Flask app of its own, out of
-reach until it serves a request: `mount_on_first_request` wraps that app's `wsgi_app` (Flask's
-place for WSGI middleware) when its first request starts, so the route works there too, from the
-second request on.
+server integration suggests; under `mesop app/main.py` too, from the second request on
+(app/wsgi.py, `wrap_on_first_request`).
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import flask
 from sqlalchemy import select
 
 from app.database import engine as db
@@ -55,17 +52,6 @@ def mount(app: WsgiApp) -> WsgiApp:
         return serve(environ, start_response)
 
     return routed
-
-
-def mount_on_first_request() -> None:
-    """For `mesop app/main.py`: mount the route on Mesop's own Flask app (see the docstring)."""
-    flask.request_started.connect(_wrap, weak=False)  # connecting twice is a no-op
-
-
-def _wrap(sender: flask.Flask, **extra: Any) -> None:
-    if not getattr(sender, "media_route_mounted", False):
-        sender.wsgi_app = mount(sender.wsgi_app)  # type: ignore[method-assign]
-        sender.media_route_mounted = True  # type: ignore[attr-defined]
 
 
 def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
