@@ -58,12 +58,14 @@ from pages import home  # noqa: E402
 PAGE_MODULES = (home, *(importlib.import_module(p.page) for p in PATTERNS))
 
 # The WSGI app for gunicorn. Under `mesop app/main.py` it is created but not used.
-# request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it;
+# request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it, and
+# one whose body trickles (GALLERY_REQUEST_BODY_SECONDS);
 # media.mount serves /database's images at /media/... (app/database/media.py);
 # timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks);
 # serving.tag_responses names the answering process in each response (see app/serving.py).
-app = serving.tag_responses(
-    timing.wrap(media.mount(request_limit.wrap(me.create_wsgi_app(), settings.max_request_bytes)))
+limited = request_limit.wrap(
+    me.create_wsgi_app(), settings.max_request_bytes, settings.request_body_seconds
 )
+app = serving.tag_responses(timing.wrap(media.mount(limited)))
 if __name__ != "app.main":  # run by `mesop app/main.py`, which serves its own Flask app
     media.mount_on_first_request()

@@ -17,6 +17,13 @@ where browsers report policy violations, and `/__apply-cookies`) carry a few hun
 no Origin header for the first, and read their whole body too: they get a small cap of their own,
 OTHER_POST_BYTES, answered with a plain 413.
 
+Every POST body must also keep coming: it gets GALLERY_REQUEST_BODY_SECONDS, then must average
+BODY_MIN_RATE, or the request ends with 408 (and the connection with it). Why: a client that
+sends its body a byte every few seconds holds a worker thread for as long as it likes, and one
+that declares an oversized body would hold it through the whole discard. The deadline is checked
+on every recv() under gunicorn's body reader (a socket timeout alone restarts with each byte), so
+it needs gunicorn's reader; under another server bodies are capped but not paced.
+
 This guards gunicorn (`app.main:app`) and any other WSGI server. `mesop app/main.py` (the
 development server) builds its own Flask app and is not guarded; neither is Mesop's optional
 WebSocket transport (MESOP_WEBSOCKETS_ENABLED).
@@ -25,15 +32,20 @@ WebSocket transport (MESOP_WEBSOCKETS_ENABLED).
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from mesop.protos import ui_pb2
+from werkzeug.exceptions import RequestTimeout
 
 from app.wsgi import WsgiApp, plain
 
 UI_PATH = "/__ui__"
 OTHER_POST_BYTES = 64 * 1024  # /__csp__ reports and /__apply-cookies: a few hundred bytes
+# After its grace time a body must average this much: 32 kbit/s, far below any real uplink, far
+# above a byte every few seconds (a client paying it for 50 connections sends 1.6 Mbit/s).
+BODY_MIN_RATE = 4_000  # bytes per second
 
 
 def mb(n: int) -> str:
@@ -64,7 +76,53 @@ def discard(stream: Any, length: int, chunk: int = 1 << 18) -> None:
         length -= len(data)
 
 
-def wrap(app: WsgiApp, max_bytes: int) -> WsgiApp:
+class PacedSocket:
+    """Stands in for the client's socket under gunicorn's body reader: every recv() may wait only
+    until the deadline, which starts `grace` seconds out and moves one second later for every
+    `rate` bytes received; past it, the request ends with 408 (werkzeug's RequestTimeout, which
+    Flask answers and which the request limit below answers itself)."""
+
+    def __init__(self, sock: Any, grace: float, rate: int) -> None:
+        self._sock = sock
+        self._rate = rate
+        self.deadline = time.monotonic() + grace
+
+    def recv(self, size: int) -> bytes:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise RequestTimeout("The request body came too slowly.")
+        prior = self._sock.gettimeout()
+        self._sock.settimeout(remaining if prior is None else min(prior, remaining))
+        try:
+            data = self._sock.recv(size)
+        except TimeoutError:
+            raise RequestTimeout("The request body came too slowly.") from None
+        finally:
+            self._sock.settimeout(prior)
+        self.deadline += len(data) / self._rate
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def pace(environ: dict[str, Any], grace: float) -> Callable[[], None]:
+    """Put a PacedSocket under this request's body reader; returns what puts the socket back (the
+    reader serves the connection's next request too). gunicorn 27 reads a body through
+    `wsgi.input.reader.unreader.sock`; under any other server this does nothing."""
+    unreader = getattr(getattr(environ.get("wsgi.input"), "reader", None), "unreader", None)
+    sock = getattr(unreader, "sock", None)
+    if sock is None or not hasattr(sock, "recv"):
+        return lambda: None
+    unreader.sock = PacedSocket(sock, grace, BODY_MIN_RATE)
+
+    def restore() -> None:
+        unreader.sock = sock
+
+    return restore
+
+
+def wrap(app: WsgiApp, max_bytes: int, body_seconds: float) -> WsgiApp:
     def limited(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             return app(environ, start_response)
@@ -77,9 +135,17 @@ def wrap(app: WsgiApp, max_bytes: int) -> WsgiApp:
             )
         length = int(declared)
         to_mesop = environ.get("PATH_INFO", "").endswith(UI_PATH)
-        if length <= (max_bytes if to_mesop else OTHER_POST_BYTES):
-            return app(environ, start_response)
-        discard(environ["wsgi.input"], length)
+        restore = pace(environ, body_seconds)
+        try:
+            # Mesop reads the body (request.data) before it returns its streamed reply.
+            if length <= (max_bytes if to_mesop else OTHER_POST_BYTES):
+                return app(environ, start_response)
+            try:
+                discard(environ["wsgi.input"], length)
+            except RequestTimeout as slow:
+                return plain(start_response, "408 Request Timeout", str(slow.description))
+        finally:
+            restore()
         if not to_mesop:
             return plain(
                 start_response, "413 Content Too Large", f"At most {OTHER_POST_BYTES} bytes here."
