@@ -16,8 +16,8 @@ server closes one (as a hostile client would):
 - `body`: a POST to /__ui__ with complete headers, a Content-Length of 100 kB, then its body;
 - `body-over-cap`: the same, declaring one byte more than GALLERY_MAX_REQUEST_BYTES;
 - `reader`: four GETs of Mesop's script bundle at once (703 kB each as Mesop sends it, gzipped;
-  pipelined, since one answer fits in the kernel's socket buffers), with a 4 KB receive buffer,
-  never read;
+  pipelined, since one answer fits in the kernel's socket buffers), with a 4,096-byte receive
+  buffer, never read;
 - `none`: no slow client (the honest figures without an attack);
 - `busy`: no slow client, but two visitors adding the 12 samples to /database over and over
   (about a second of CPU each): what a worker class's scheduling costs the others.
