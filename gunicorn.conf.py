@@ -11,9 +11,12 @@ from app.errors import ConfigError
 # Run's session affinity picks an instance, never a worker inside it. Threads give concurrency
 # within that process: a long reply (an upload, an add with progress) does not hold up every
 # other user. Rendering is CPU-bound and shares one GIL, so more CPUs need more workers
-# (docs/performance.md, "Under load").
+# (docs/performance.md, "Under load"). 64 threads, not 8: gthread gives each connection a thread
+# while it sends its request, however slowly, so 8 slow clients stalled every other visitor;
+# 50 held open now leave threads free (docs/deploy.md, "Slow clients"). Cloud Run still lets
+# only --concurrency requests in at once.
 WORKERS = 1  # WEB_CONCURRENCY
-THREADS = 8  # GUNICORN_THREADS
+THREADS = 64  # GUNICORN_THREADS
 WORKER_CLASS = "gthread"  # GUNICORN_WORKER_CLASS
 TIMEOUT = 0  # GUNICORN_TIMEOUT; 0: never kill a busy worker (Cloud Run times requests out itself)
 

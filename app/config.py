@@ -87,6 +87,7 @@ class Settings:
     decode_budget_bytes: int  # every image being processed in one process, together
     max_request_bytes: int
     request_budget_bytes: int  # large /__ui__ requests in flight in one process, together
+    request_body_seconds: int  # a request body gets this long, then must average 4 kB/s
     display_max_px: int
     thumb_max_px: int
     display_quality: int
@@ -130,6 +131,9 @@ def load() -> Settings:
         # client does not show; the app's own limit, at the same size, says what happened.
         max_request_bytes=_int("GALLERY_MAX_REQUEST_BYTES", 32 * MIB, minimum=MB),
         request_budget_bytes=_int("GALLERY_REQUEST_BUDGET_BYTES", 32 * MIB, minimum=MB),
+        # A client that trickles its body holds a worker thread while it does (docs/deploy.md,
+        # "Slow clients"); the bodies of this app's requests arrive in well under a second.
+        request_body_seconds=_int("GALLERY_REQUEST_BODY_SECONDS", 10),
         display_max_px=_int("GALLERY_DISPLAY_MAX_PX", 1600, minimum=16),
         thumb_max_px=_int("GALLERY_THUMB_MAX_PX", 320, minimum=16),
         display_quality=_int("GALLERY_DISPLAY_QUALITY", 85, maximum=95),

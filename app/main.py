@@ -62,13 +62,18 @@ PAGE_MODULES = (home, compare, *(importlib.import_module(p.page) for p in PATTER
 def guarded(mesop_app: WsgiApp) -> WsgiApp:
     """Mesop's WSGI app behind the app's middlewares, outermost last:
     state_shape refuses a state whose shape the app would never make (app/state_shape.py);
-    request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it, and
-    lets large requests take turns;
+    request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it, lets
+    large requests take turns, and ends one whose body trickles (GALLERY_REQUEST_BODY_SECONDS);
     media.mount serves /database's images at /media/... (app/database/media.py);
     timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks);
     serving.tag_responses names the answering process in each response (see app/serving.py)."""
     checked = state_shape.wrap(mesop_app, state_classes)
-    limited = request_limit.wrap(checked, settings.max_request_bytes, settings.request_budget_bytes)
+    limited = request_limit.wrap(
+        checked,
+        settings.max_request_bytes,
+        settings.request_budget_bytes,
+        settings.request_body_seconds,
+    )
     return serving.tag_responses(timing.wrap(media.mount(limited)))
 
 

@@ -34,7 +34,10 @@ from tests.harness import Server, serve
 
 PATTERNS = ("counter", *PATHS)
 COUNTER_APP = "bench.counter_app:app"
-THREADS = 8  # gunicorn.conf.py's default threads (GUNICORN_THREADS): gthread cells use it
+# Threads of a gthread cell unless its config names others ("gthread:1:64"): 8, the requests
+# Cloud Run lets into an instance at once (docs/deploy.md, --concurrency), which these results
+# were measured with; gunicorn.conf.py's default is higher, for slow clients (docs/deploy.md).
+THREADS = 8
 SETUP_SECONDS = 90  # bound on a cell's set-up; users not ready by then do not take part
 CLICK_TIMEOUT = 30  # a click unanswered this long counts as an error (TimeoutError)
 # 100 users' galleries of 12 samples hold ~350 MB on /memory: above the default 256 MB cap, which
@@ -50,25 +53,31 @@ SHARED_LINK = ("/gcs",)
 
 @dataclass(frozen=True)
 class Config:
-    """A gunicorn set-up: worker class and number of workers (gthread: THREADS threads each)."""
+    """A gunicorn set-up: worker class, number of workers and (gthread) threads per worker."""
 
     worker_class: str
     workers: int
+    threads: int = THREADS
 
     @classmethod
     def parse(cls, text: str) -> Config:
-        worker_class, _, workers = text.partition(":")
-        return cls(worker_class, int(workers or 1))
+        """Reads "gthread", "sync:2" or "gthread:1:64" (class, workers, threads)."""
+        worker_class, _, rest = text.partition(":")
+        workers, _, threads = rest.partition(":")
+        return cls(worker_class, int(workers or 1), int(threads or THREADS))
 
     def gunicorn_args(self) -> tuple[str, ...]:
-        # Threads named for every class: gunicorn.conf.py's default of 8 would otherwise turn a
+        # Threads named for every class: gunicorn.conf.py's default would otherwise turn a
         # "sync" worker into a gthread one (gunicorn does that when threads > 1).
-        threads = THREADS if self.worker_class == "gthread" else 1
-        return ("--worker-class", self.worker_class, "--threads", str(threads))
+        return ("--worker-class", self.worker_class, "--threads", str(self.thread_count))
+
+    @property
+    def thread_count(self) -> int:
+        return self.threads if self.worker_class == "gthread" else 1
 
     @property
     def label(self) -> str:
-        threads = f"×{THREADS} threads" if self.worker_class == "gthread" else ""
+        threads = f"×{self.threads} threads" if self.worker_class == "gthread" else ""
         return f"{self.worker_class} {self.workers}w{threads}"
 
 
@@ -300,7 +309,7 @@ def run(
     for pattern, count, config in cells(patterns, users, configs, matrix_users):
         with server_for(pattern, config, scratch) as server:
             row = {**run_cell(server, pattern, count, seconds), **asdict(config)}
-        row["threads"] = THREADS if config.worker_class == "gthread" else 1
+        row["threads"] = config.thread_count
         rows.append(row)
         print(
             f"load {pattern:8} {count:3} users {config.label:22} "
@@ -312,7 +321,7 @@ def run(
         )
     meta = {
         "server": "gunicorn on loopback, a fresh server per cell; gthread with "
-        f"{THREADS} threads per worker; MEMORY_MAX_BYTES=1 GiB",
+        f"{THREADS} threads per worker unless the row says otherwise; MEMORY_MAX_BYTES=1 GiB",
         "client": "bench/protocol.py users (threads) in one process on the same machine: "
         "closed loop, no think time, each user alternating two thumbnail clicks "
         "(counter: its button) after adding 12 samples; /gcs users share one gallery "
@@ -331,7 +340,7 @@ def main() -> None:
         nargs="+",
         type=Config.parse,
         default=[Config.parse(c) for c in DEFAULT_CONFIGS],
-        help="worker_class:workers; the first is used for every pattern and user count",
+        help="worker_class:workers[:threads]; the first is used for every pattern and user count",
     )
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--out", type=Path, default=RESULTS / "load.json")
