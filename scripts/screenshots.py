@@ -1,6 +1,7 @@
 """Make the README's screenshots: real Chromium against the app under gunicorn.
 
-.venv/bin/python -m scripts.screenshots   # docs/img/<pattern>.png, home.png, compare.png
+.venv/bin/python -m scripts.screenshots   # docs/img/<pattern>.png, home.png, compare.png,
+                                          # meter-foreign.png (the meter in another app)
 
 The gallery pages are shot from their payload meter down, after adding the samples and selecting
 one; the overview last, so its comparison shows what every meter measured in this browser.
@@ -9,6 +10,7 @@ one; the overview last, so its comparison shows what every meter measured in thi
 from __future__ import annotations
 
 import tempfile
+from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
@@ -16,6 +18,7 @@ from app.patterns import PATHS, PATTERNS
 from tests.conftest import chromium_path
 from tests.gallery_page import add_samples, open_gallery, select
 from tests.harness import ROOT, serve
+from tests.test_e2e_meter_dropin import foreign_app, use_the_foreign_app
 
 OUT = ROOT / "docs" / "img"
 LABELS = [p.label for p in PATTERNS]
@@ -42,8 +45,9 @@ def main() -> None:
         page.locator(f"payload-comparison[data-compared-pages='{len(PATHS)}']").wait_for()
         page.screenshot(path=OUT / "home.png", full_page=True)
         shoot_compare(browser, server.url)
+        shoot_foreign_meter(browser)
         browser.close()
-    for name in [*(path.strip("/") for path in PATHS), "home", "compare"]:
+    for name in [*(path.strip("/") for path in PATHS), "home", "compare", "meter-foreign"]:
         print(OUT / f"{name}.png")
 
 
@@ -62,6 +66,23 @@ def shoot_compare(browser: Browser, url: str) -> None:
     page.wait_for_timeout(2000)  # the table reads the meters as the replies and images arrive
     page.screenshot(path=OUT / "compare.png")
     page.close()
+
+
+def shoot_foreign_meter(browser: Browser) -> None:
+    """The meter dropped into a counter app (tests/test_e2e_meter_dropin.py's), after its
+    heavy click and one count."""
+    folder = foreign_app(Path(tempfile.mkdtemp(prefix="foreign-")))
+    with serve("gunicorn", wsgi_app="main:app", cwd=folder) as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(server.url)
+        use_the_foreign_app(page)
+        page.get_by_role("button", name="Add one").click()
+        page.get_by_text("Count: 1").wait_for()
+        page.wait_for_function(
+            "() => document.querySelector('payload-meter')?.dataset.meterHeaviest"
+        )
+        page.screenshot(path=OUT / "meter-foreign.png")
+        page.close()
 
 
 if __name__ == "__main__":

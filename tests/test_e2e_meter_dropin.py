@@ -13,6 +13,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -55,12 +56,22 @@ app = me.create_wsgi_app()
 """
 
 
-@pytest.fixture(scope="module")
-def foreign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A Mesop app of its own: main.py and a copy of app/meter, nothing else of this project."""
-    folder = tmp_path_factory.mktemp("foreign")
+def foreign_app(folder: Path) -> Path:
+    """A Mesop app of its own: main.py and a copy of app/meter, nothing else of this project
+    (also what scripts/screenshots.py shows in the README)."""
     shutil.copytree(ROOT / "app" / "meter", folder / "meter")
     (folder / "main.py").write_text(FOREIGN_APP)
+    return folder
+
+
+def use_the_foreign_app(page: Page) -> None:
+    """Make the note heavy, then count: the click the README's screenshot shows."""
+    ui_traffic(page, lambda: page.get_by_role("button", name="Make it heavy").click())
+
+
+@pytest.fixture(scope="module")
+def foreign(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = foreign_app(tmp_path_factory.mktemp("foreign"))
     logs = tmp_path_factory.mktemp("logs")
     with serve("gunicorn", wsgi_app="main:app", cwd=folder, log_dir=logs) as server:
         yield server
@@ -75,7 +86,7 @@ def test_the_meter_drops_into_another_app_and_agrees_with_chromium(
 ) -> None:
     page.goto(foreign.url)
     expect(page.get_by_text("Count: 0")).to_be_visible()
-    ui_traffic(page, lambda: page.get_by_role("button", name="Make it heavy").click())
+    use_the_foreign_app(page)
     counted = ui_traffic(page, lambda: page.get_by_role("button", name="Add one").click())
     expect(page.get_by_text("Count: 1")).to_be_visible()
     page.wait_for_function(
@@ -93,7 +104,6 @@ def test_the_meter_drops_into_another_app_and_agrees_with_chromium(
     expect(page.locator("payload-meter")).to_contain_text("Heaviest fields: Counter.notes 300 kB")
     estimates = json.loads(meter_value(page, "estimates"))
     assert set(estimates) == {p["name"] for p in profiles()}
-    page.screenshot(path=str(ROOT / "docs" / "img" / "meter-foreign.png"))
 
 
 def throttle(page: Page, profile: dict | None) -> None:
