@@ -7,17 +7,6 @@
 // The live table reads each frame's <payload-meter> attributes (app/meter/meter.js): the cost of
 // the same click, at the same moment, per pattern.
 
-function human(bytes) {
-  // As DevTools prints sizes (1 kB = 1,000 B), like the meter and the rest of the app.
-  if (bytes < 1000) return `${Math.round(bytes)} B`;
-  let value = bytes;
-  for (const unit of ["kB", "MB", "GB"]) {
-    value /= 1000;
-    if (value < 100) return `${value.toFixed(1)} ${unit}`;
-    if (value < 1000 || unit === "GB") return `${Math.round(value)} ${unit}`;
-  }
-}
-
 function el(tag, style = {}, text = "") {
   const node = document.createElement(tag);
   Object.assign(node.style, style);
@@ -141,6 +130,8 @@ class SideBySide extends HTMLElement {
       const doc = this.documentOf(frame);
       const meter = doc && doc.querySelector("payload-meter");
       const data = meter ? meter.dataset : {};
+      // The meter's own formatting (DevTools' units), from the frame that measured.
+      const human = (bytes) => frame.contentWindow.__payloadMeter.human(bytes);
       const row = el("div", {fontWeight: "bold"}, label);
       row.dataset.comparePath = path;
       const has = data.meterUp !== undefined;
@@ -152,7 +143,7 @@ class SideBySide extends HTMLElement {
       let phone = "";
       try {
         const ms = JSON.parse(data.meterEstimates || "{}")["4G phone"];
-        if (ms !== undefined) phone = ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+        if (ms !== undefined) phone = frame.contentWindow.__payloadMeter.seconds(ms);
       } catch {
         phone = "";
       }

@@ -126,3 +126,13 @@ def run(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def run_module(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`python -m <args>` from the repository root (the benchmarks' smoke modes); asserts it
+    succeeded, showing the end of its output if not."""
+    run = subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run

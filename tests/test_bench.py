@@ -7,24 +7,15 @@ files in the documented shape with plausible (positive, consistent) numbers, nev
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from bench import report, state_shape
 from bench.results import RESULTS
-from tests.harness import ROOT
+from tests.harness import run_module
 
 
 def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--results-dir", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run_module("bench", "--smoke", "--results-dir", str(tmp_path), timeout=600)
     for name in ("payload.json", "load.json", "soak.json", "summary.md", "payload.png",
                  "load.png", "soak.png", "soak.md"):  # fmt: skip
         assert (tmp_path / name).stat().st_size > 0, name
@@ -69,14 +60,7 @@ def test_state_shape_smoke_and_its_table_in_the_docs(tmp_path: Path) -> None:
     """The list-cost benchmark runs, grows with the list's length, the check refuses in well
     under Mesop's time, and docs/performance.md shows the committed results."""
     out = tmp_path / "shape.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.state_shape", "--smoke", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run_module("bench.state_shape", "--smoke", "--out", str(out), timeout=120)
     rows = json.loads(out.read_text())["rows"]
     assert {r["kind"] for r in rows} == set(state_shape.KINDS)
     assert all(r["mesop_ms"] > 0 and r["check_ms"] >= 0 and r["state_bytes"] > 0 for r in rows)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from werkzeug.exceptions import RequestTimeout
 from app.request_limit import BODY_MIN_RATE, PacedSocket
 from bench.load import prepare
 from bench.slow_clients import SlowClients, load_page, opening
-from tests.harness import ROOT, Server, serve
+from tests.harness import Server, run_module, serve
 
 HONEST_BOUND = 5.0  # seconds
 SETTLE = 6.0  # longer than gthread's 5 s wait for a new connection's first byte
@@ -118,14 +116,7 @@ def send_at(sock: socket.socket, rate: float, size: int) -> None:
 def test_slow_clients_smoke(tmp_path: Path) -> None:
     """The benchmark's smoke mode runs and writes its rows in the documented shape."""
     out = tmp_path / "slow_clients.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.slow_clients", "--smoke", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run_module("bench.slow_clients", "--smoke", "--out", str(out), timeout=120)
     rows = json.loads(out.read_text())["rows"]
     assert [row["kind"] for row in rows] == ["headers", "body"]
     for row in rows:

@@ -412,6 +412,9 @@ class Recorder {
 }
 
 const recorder = (window.__payloadMeter ||= new Recorder());
+// For pages that show a meter's figures elsewhere (/compare's table), in the meter's own words.
+recorder.human = human;
+recorder.seconds = seconds;
 
 /* ---------- drawing (DOM calls only: Mesop's CSP requires Trusted Types for HTML) ---------- */
 
