@@ -32,12 +32,15 @@ from bench.protocol import Session
 from tests.harness import ROOT, serve
 
 WORKSHOP = ROOT / "docs" / "workshop.md"
+README = ROOT / "README.md"
 SOLUTIONS = ROOT / "docs" / "workshop" / "solutions"
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 
 MARKER = re.compile(
-    r"<!-- figures: (?P<source>[^:]+): (?P<names>[\w ]+) -->(?P<text>.*?)(?=\n\n|\Z)", re.S
+    r"<!-- figures: (?P<source>[^:]+): (?P<names>[\w ]+) -->(?P<text>.*?)"
+    r"(?=\n\n|\n\s*<!-- figures:|\Z)",
+    re.S,
 )
 SIZE = re.compile(r"\*\*(?P<about>about )?(?P<number>\d[\d,.]*) (?P<unit>B|kB|MB|GB)\*\*")
 UNITS = {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
@@ -102,9 +105,10 @@ def copy(tmp_path: Path) -> Path:
 # --- quoted figures ---
 
 
-def quotes() -> Iterator[tuple[str, str, str]]:
-    """(source, name, figure as written) for every figure the workshop marks."""
-    for marker in MARKER.finditer(WORKSHOP.read_text()):
+def quotes(doc: Path = WORKSHOP) -> Iterator[tuple[str, str, str]]:
+    """(source, name, figure as written) for every figure a document marks (up to the next blank
+    line or the next marker)."""
+    for marker in MARKER.finditer(doc.read_text()):
         names = marker["names"].split()
         figures = [m.group(0).strip("*") for m in SIZE.finditer(marker["text"])]
         assert len(figures) == len(names), f"{marker.group(0)[:60]}...: {figures} for {names}"
@@ -143,17 +147,33 @@ def result(source: str, name: str) -> float:
     return row[{"up": "select_up", "down": "select_down", "images": "select_media"}[name]]
 
 
-def test_the_figures_the_workshop_quotes_are_the_benchmarks() -> None:
-    quoted_figures = list(quotes())
-    assert {source for source, _, _ in quoted_figures} >= QUOTED_SOURCES
-    wrong = [
-        f"{source} {name}: the workshop says {figure}, bench/results {human_bytes(value)}"
+def wrong_figures(quoted_figures: list[tuple[str, str, str]]) -> list[str]:
+    return [
+        f"{source} {name}: the text says {figure}, bench/results {human_bytes(value)}"
         for source, name, figure in quoted_figures
         if source != "exercise-3"  # measured by that exercise's check, below
         for value in [result(source, name)]
         if not matches(figure, value)
     ]
-    assert wrong == []
+
+
+def test_the_figures_the_workshop_quotes_are_the_benchmarks() -> None:
+    quoted_figures = list(quotes())
+    assert {source for source, _, _ in quoted_figures} >= QUOTED_SOURCES
+    assert wrong_figures(quoted_figures) == []
+
+
+def test_the_figures_the_readme_quotes_are_the_benchmarks() -> None:
+    """The README marks its measured figures the same way; every bold size is marked."""
+    quoted_figures = list(quotes(README))
+    assert {"/gcs 12", "/database 12", "/base64 12", "/base64 12 state-memory"} <= {
+        source for source, _, _ in quoted_figures
+    }
+    assert wrong_figures(quoted_figures) == []
+    text = README.read_text()
+    assert len(SIZE.findall(text)) == sum(
+        len(SIZE.findall(m["text"])) for m in MARKER.finditer(text)
+    )
 
 
 def test_every_bold_size_in_the_workshop_is_a_marked_figure() -> None:
