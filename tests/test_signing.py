@@ -1,4 +1,5 @@
-"""V4 signed URLs: their shape, their signature, their cache, and the IAM signBlob path.
+"""V4 signed URLs: their shape, their signature, their cache, upload (PUT) URLs, and the IAM
+signBlob path.
 
 These are unit tests, not end-to-end tests, because nothing end-to-end would notice a broken URL:
 the local GCS emulator checks neither signatures nor expiry, so it serves a bad URL as happily as a
@@ -30,7 +31,7 @@ import google.auth.transport
 import google.oauth2.credentials
 import pytest
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from google.auth import compute_engine, crypt
 from google.cloud import storage
@@ -42,6 +43,9 @@ from app.gcs.signing import (
     UrlSigner,
     iam_credentials,
     key_credentials,
+    local_credentials,
+    local_key,
+    public_key_text,
     signing_credentials,
     throwaway_credentials,
 )
@@ -162,20 +166,25 @@ def parse(url: str) -> SignedUrl:
     return SignedUrl(url, parts.scheme, parts.netloc, parts.path, params)
 
 
-def string_to_sign(signed: SignedUrl, method: str = "GET") -> str:
-    """Rebuild what the signer must have signed, from the URL alone."""
+def string_to_sign(
+    signed: SignedUrl, method: str = "GET", headers: Mapping[str, str] | None = None
+) -> str:
+    """Rebuild what the signer must have signed, from the URL and the headers a request sends
+    with it (a GET URL signs only the host)."""
     query = "&".join(
         f"{v4_encode(name)}={v4_encode(value)}"
         for name, value in sorted(signed.params.items())
         if name != "X-Goog-Signature"
     )
+    sent = {"host": signed.host, **{k.lower(): v for k, v in (headers or {}).items()}}
     canonical_request = "\n".join(
         [
             method,
             signed.path,
             query,
-            f"host:{signed.host}\n",  # canonical headers, each line ending in a newline
-            "host",  # signed headers
+            # canonical headers, each line ending in a newline
+            "".join(f"{name}:{sent[name]}\n" for name in sorted(sent)),
+            ";".join(sorted(sent)),  # signed headers
             "UNSIGNED-PAYLOAD",
         ]
     )
@@ -193,13 +202,19 @@ def signature(signed: SignedUrl) -> bytes:
     return bytes.fromhex(signed.params["X-Goog-Signature"])
 
 
-def assert_signed_by(url: str, public_key: rsa.RSAPublicKey) -> None:
-    """Raise unless `url` carries a valid GET signature made with `public_key`'s private half."""
+def assert_signed_by(
+    url: str,
+    public_key: rsa.RSAPublicKey,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Raise unless `url`, sent with `method` and `headers`, carries a valid signature made with
+    `public_key`'s private half."""
     signed = parse(url)
     try:
         public_key.verify(
             signature(signed),
-            string_to_sign(signed).encode(),
+            string_to_sign(signed, method, headers).encode(),
             padding.PKCS1v15(),
             hashes.SHA256(),
         )
@@ -372,6 +387,93 @@ def test_without_an_endpoint_urls_point_at_cloud_storage(
     signed = assert_v4_get_url(url, KEY_EMAIL, endpoint="https://storage.googleapis.com")
     assert (signed.scheme, signed.host) == ("https", "storage.googleapis.com")
     assert_signed_by(url, key.public_key())
+
+
+# --- upload URLs: PUT of one object, its content type and size bound into the signature ---
+
+RANGE = "x-goog-content-length-range"
+
+
+def test_an_upload_url_signs_put_its_content_type_and_its_size_range(
+    key: rsa.RSAPrivateKey,
+) -> None:
+    signer = UrlSigner(key_file_credentials(key), lifetime=FIFTEEN_MINUTES, endpoint=ENDPOINT)
+    upload = signer.upload_url(*blob("incoming/g/abc"), "image/jpeg", 3_000_000)
+
+    assert upload.headers == {"Content-Type": "image/jpeg", RANGE: "0,3000000"}
+    signed = parse(upload.url)
+    assert (signed.scheme, signed.host, signed.path) == (
+        "http",
+        "127.0.0.1:9999",
+        "/b/incoming/g/abc",
+    )
+    assert signed.params["X-Goog-SignedHeaders"] == "content-type;host;x-goog-content-length-range"
+    assert signed.params["X-Goog-Expires"] == "900"
+    assert signed.params["X-Goog-Credential"].startswith(f"{KEY_EMAIL}/")
+    assert_signed_by(upload.url, key.public_key(), "PUT", upload.headers)
+
+
+@pytest.mark.parametrize(
+    ("method", "changed"),
+    [
+        ("GET", {}),  # the upload URL is no read URL
+        ("PUT", {"Content-Type": "image/png"}),  # another type than signed
+        ("PUT", {RANGE: "0,99000000"}),  # a larger size than signed
+        ("PUT", {"Content-Type": ""}),  # the type left out
+    ],
+)
+def test_an_upload_url_does_not_verify_for_another_method_type_or_size(
+    key: rsa.RSAPrivateKey, method: str, changed: dict[str, str]
+) -> None:
+    upload = UrlSigner(key_file_credentials(key), endpoint=ENDPOINT).upload_url(
+        *blob("incoming/g/abc"), "image/jpeg", 1000
+    )
+    headers = {**upload.headers, **changed} if method == "PUT" else None
+    with pytest.raises(pytest.fail.Exception):
+        assert_signed_by(upload.url, key.public_key(), method, headers)
+
+
+def test_an_upload_url_does_not_verify_for_another_object(key: rsa.RSAPrivateKey) -> None:
+    upload = UrlSigner(key_file_credentials(key), endpoint=ENDPOINT).upload_url(
+        *blob("incoming/g/abc"), "image/jpeg", 1000
+    )
+    other = upload.url.replace("/incoming/g/abc", "/incoming/g/abd")
+    with pytest.raises(pytest.fail.Exception):
+        assert_signed_by(other, key.public_key(), "PUT", upload.headers)
+
+
+def test_upload_urls_are_signed_afresh_each_time(key: rsa.RSAPrivateKey) -> None:
+    """Unlike read URLs: each upload gets its own object, so a cache would only hold them."""
+    credentials, counter = counting_credentials(key)
+    signer = UrlSigner(credentials, endpoint=ENDPOINT, clock=FakeClock())
+    for name in ("incoming/g/a", "incoming/g/a", "incoming/g/b"):
+        signer.upload_url(*blob(name), "image/png", 10)
+    assert counter.calls == 3
+
+
+def test_iam_signs_upload_urls_too(iam_key: rsa.RSAPrivateKey) -> None:
+    """On Cloud Run the same signBlob call signs uploads: one per upload URL."""
+    iam = FakeGoogle(iam_key)
+    credentials = signing_credentials(
+        token_credentials(), service_account_email=IAM_EMAIL, request=iam
+    )
+    upload = UrlSigner(credentials, endpoint=ENDPOINT).upload_url(
+        *blob("incoming/g/abc"), "image/webp", 5
+    )
+    assert parse(upload.url).params["X-Goog-Credential"].startswith(f"{IAM_EMAIL}/")
+    assert_signed_by(upload.url, iam_key.public_key(), "PUT", upload.headers)
+    assert iam.sign_blob_calls == 1
+
+
+def test_the_local_key_signs_the_local_credentials_and_is_made_once() -> None:
+    """What the emulator's door is given (public_key_text) checks what the app signs with."""
+    assert local_key() is local_key() and local_credentials() is local_credentials()
+    upload = UrlSigner(local_credentials(), endpoint=ENDPOINT).upload_url(
+        *blob("incoming/g/abc"), "image/gif", 7
+    )
+    public = serialization.load_der_public_key(base64.b64decode(public_key_text(local_key())))
+    assert isinstance(public, rsa.RSAPublicKey)
+    assert_signed_by(upload.url, public, "PUT", upload.headers)
 
 
 # --- the cache ---

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -29,15 +28,12 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from app import config
 from app.errors import StoreUnavailable
 from app.gcs import emulator
-from app.gcs.signing import UrlSigner, signing_credentials, throwaway_credentials
+from app.gcs.signing import UrlSigner, local_credentials, signing_credentials
 
 LOCAL_BUCKET = emulator.LOCAL_BUCKET
 TIMEOUT = (2, 3)  # seconds to connect, to read: a hung storage must not hang a click
 RETRY = DEFAULT_RETRY.with_timeout(3)
-
-# One throwaway key per process tree: gunicorn's master makes it before forking (see
-# gunicorn.conf.py), so every worker signs as the same identity.
-local_credentials = functools.cache(throwaway_credentials)
+CLOUD_STORAGE = "https://storage.googleapis.com"
 
 
 class StorageUnavailable(StoreUnavailable):
@@ -91,6 +87,16 @@ def _connect(settings: config.Settings) -> Storage:
     public = settings.emulator_public_url or settings.storage_emulator_host
     signer = UrlSigner(local_credentials(), lifetime, endpoint=public)
     return Storage(bucket, signer, f"the local emulator at {public}, bucket {LOCAL_BUCKET}")
+
+
+def upload_origin() -> str:
+    """Where browsers send their uploads ("" if no storage is configured): every page's
+    Content-Security-Policy must allow it, since Mesop navigates between pages without loading
+    a new document, and the first page's policy is the one that counts."""
+    settings = config.load()
+    if settings.gcs_bucket:
+        return CLOUD_STORAGE
+    return settings.emulator_public_url or settings.storage_emulator_host
 
 
 def check() -> None:

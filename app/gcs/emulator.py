@@ -24,6 +24,7 @@ from pathlib import Path
 
 from app import config
 from app.errors import ConfigError
+from app.gcs.signing import local_key, public_key_text
 from app.gcs.supervisor import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,16 @@ def start(
     public_url: str = "",
     browser_port: int | None = None,
     bucket: str = LOCAL_BUCKET,
+    upload_key: str = "",
+    max_upload_bytes: int = 0,
 ) -> Emulator:
     """Start fake-gcs-server on loopback, keeping objects in data_dir (they survive restarts),
     under a supervisor that restarts it if it dies.
 
     With `browser_port` (0: any free port), browsers reach it through browser_proxy.py on that
     port, which lets the payload meter see image sizes and serves only signed URLs of `bucket`;
-    without, they reach it directly."""
+    without, they reach it directly. With `upload_key` (signing.public_key_text) the door also
+    takes uploads signed by that key's private half, up to `max_upload_bytes` each."""
     if port:
         _check_port(port, "port")
     if browser_port:
@@ -146,6 +150,8 @@ def start(
         door_port = browser_port or _free_port()
         door_url = f"http://127.0.0.1:{door_port}"
         command += ["--door-port", str(door_port), "--bucket", bucket]
+        if upload_key:
+            command += ["--upload-key", upload_key, "--max-upload-bytes", str(max_upload_bytes)]
     public_url = public_url or door_url or url
     supervisor = subprocess.Popen(
         [*command, "--public-url", public_url],
@@ -189,6 +195,9 @@ def start_for_app() -> Emulator | None:
             settings.emulator_data_dir,
             public_url=settings.emulator_public_url,
             browser_port=settings.emulator_port,
+            # The key that will sign this app's URLs, made now, before gunicorn forks.
+            upload_key=public_key_text(local_key()),
+            max_upload_bytes=settings.max_upload_bytes,
         )
     except EmulatorError as error:
         os.environ[START_ERROR] = f"The embedded GCS emulator could not start: {error}."

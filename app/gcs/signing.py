@@ -1,4 +1,5 @@
-"""V4 signed GET URLs, cached per object so the browser sees the same URL again.
+"""V4 signed URLs: GET URLs cached per object so the browser sees the same URL again, and PUT URLs
+for the browser's uploads (one object each, content type and size bound into the signature).
 
 Why cache: a signed URL is a fresh string each time it is made, and a fresh string is a browser
 cache miss; re-signing every thumbnail on every render would also put RSA (or, on Cloud Run, an IAM
@@ -14,7 +15,9 @@ Which key signs:
 
 from __future__ import annotations
 
+import base64
 import datetime
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -56,6 +59,27 @@ def throwaway_credentials() -> service_account.Credentials:
     return key_credentials(key, LOCAL_SIGNER_EMAIL)
 
 
+@functools.cache
+def local_key() -> rsa.RSAPrivateKey:
+    """The app's throwaway key with the embedded emulator: one per process tree (gunicorn's
+    master makes it before forking), so every worker signs as the same identity, and the
+    emulator's door can check upload signatures with its public half."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@functools.cache
+def local_credentials() -> service_account.Credentials:
+    return key_credentials(local_key(), LOCAL_SIGNER_EMAIL)
+
+
+def public_key_text(key: rsa.RSAPrivateKey) -> str:
+    """The key's public half as one line (base64 DER), for the door's command line."""
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(der).decode()
+
+
 def iam_credentials(
     source: google.auth.credentials.Credentials,
     email: str,
@@ -86,6 +110,17 @@ def signing_credentials(
             "cannot tell which service account signs URLs: set GCS_SIGNING_SERVICE_ACCOUNT"
         )
     return iam_credentials(credentials, email, request)
+
+
+CONTENT_LENGTH_RANGE = "x-goog-content-length-range"
+
+
+@dataclass(frozen=True)
+class UploadUrl:
+    """Where and how the browser PUTs one file: the URL, and the headers it must send as signed."""
+
+    url: str
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -157,3 +192,23 @@ class UrlSigner:
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
         return url
+
+    def upload_url(self, bucket: Bucket, name: str, content_type: str, max_bytes: int) -> UploadUrl:
+        """A V4 signed PUT URL for the one object `name`, valid for this signer's lifetime.
+
+        The content type and `x-goog-content-length-range` are signed headers: Cloud Storage
+        refuses the PUT unless the browser sends both exactly as signed, and refuses a body
+        outside the range, so the server decides what may be uploaded, and how much. Never
+        cached: each upload gets a fresh, unguessable object name.
+        """
+        extension = {CONTENT_LENGTH_RANGE: f"0,{max_bytes}"}
+        url = bucket.blob(name).generate_signed_url(
+            version="v4",
+            expiration=self.lifetime,
+            method="PUT",
+            content_type=content_type,
+            headers=dict(extension),
+            credentials=self.credentials,
+            api_access_endpoint=self.endpoint,
+        )
+        return UploadUrl(url, {"Content-Type": content_type, **extension})

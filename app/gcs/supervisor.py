@@ -11,8 +11,8 @@ is logged once, in one line, on stderr (the app's log).
 
 It dies with its parent (the app) and takes its children along. Standalone on purpose (no app
 imports): `python supervisor.py --binary PATH --port P --data-dir DIR --public-url URL
-[--door-port Q --bucket NAME]`. It prints one line on stdout, `ready` or why it could not start,
-and nothing more on stdout after that.
+[--door-port Q --bucket NAME [--upload-key KEY --max-upload-bytes N]]`. It prints one line on
+stdout, `ready` or why it could not start, and nothing more on stdout after that.
 """
 
 from __future__ import annotations
@@ -139,12 +139,18 @@ def children(args: argparse.Namespace) -> list[Child]:
         # Signed URLs are served only when the browser's Host matches the public host.
         *("-public-host", urlsplit(args.public_url).netloc, "-external-url", args.public_url),
         *("-log-level", "warn"),
+        # Browsers upload with a signed size range header: without the door in front (an
+        # emulator the app does not run), the emulator's own CORS answer must allow it.
+        *("-cors-headers", "x-goog-content-length-range"),
     ]
     found = [Child("fake-gcs-server", emulator, f"{url}/storage/v1/b")]
     if args.door_port:
         door = str(Path(__file__).with_name("browser_proxy.py"))
         # The data folder rides along only so that `ps` shows which emulator this door is for.
         command = [sys.executable, door, str(args.door_port), url, args.bucket, args.data_dir]
+        if args.upload_key:  # uploads: the app's public key checks their signatures
+            command += ["--upload-key", args.upload_key]
+            command += ["--max-upload-bytes", str(args.max_upload_bytes)]
         probe = f"http://127.0.0.1:{args.door_port}/"
         found.append(Child("the emulator's browser door", command, probe))
     return found
@@ -158,6 +164,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--public-url", required=True)
     parser.add_argument("--door-port", type=int, default=0)
     parser.add_argument("--bucket", default="")
+    parser.add_argument("--upload-key", default="")
+    parser.add_argument("--max-upload-bytes", type=int, default=0)
     args = parser.parse_args(argv)
 
     stopping = ready = False
