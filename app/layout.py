@@ -17,6 +17,7 @@ from typing import Any
 import mesop as me
 
 from app import serving
+from app.gcs import bucket
 from app.handlers import bound
 from app.meter.meter import payload_meter
 from app.patterns import PATTERNS
@@ -29,6 +30,14 @@ EMBED = "embed"  # ?embed=1: the page as a frame of /compare shows only its mete
 
 def embedded() -> bool:
     return me.query_params.get(EMBED) == "1"
+
+
+def security_policy() -> me.SecurityPolicy | None:
+    """Every page's: the browser may send uploads to the bucket (/gcs's direct uploads). Every
+    page, not only /gcs: Mesop moves between pages without loading a new document, so the policy
+    of the page a visit started on is the one in force."""
+    origin = bucket.upload_origin()
+    return me.SecurityPolicy(allowed_connect_srcs=[origin]) if origin else None
 
 
 def tab_title(label: str) -> str:

@@ -23,7 +23,11 @@ this page's weight is also carried by clicks on the other pages once you have vi
 """
 
 
-@me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label))
+@me.page(
+    path=PATTERN.path,
+    title=layout.tab_title(PATTERN.label),
+    security_policy=layout.security_policy(),
+)
 def base64_page() -> None:
     with layout.frame(title="Images as base64 in state", path=PATTERN.path):
         layout.meter(PATTERN.path)

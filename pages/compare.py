@@ -17,7 +17,11 @@ would take on a 4G phone. Watch the first row.
 """
 
 
-@me.page(path=layout.COMPARE, title=layout.tab_title("Side by side"))
+@me.page(
+    path=layout.COMPARE,
+    title=layout.tab_title("Side by side"),
+    security_policy=layout.security_policy(),
+)
 def compare_page() -> None:
     with layout.frame(title="Side by side, live", path=layout.COMPARE):
         me.markdown(EXPLANATION, style=me.Style(max_width=1000, margin=me.Margin(bottom=8)))

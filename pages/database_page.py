@@ -54,7 +54,12 @@ def where_it_lives() -> None:
     layout.where_it_lives(database.where, me.state(DatabaseGalleryState).gallery_id, caveat)
 
 
-@me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
+@me.page(
+    path=PATTERN.path,
+    title=layout.tab_title(PATTERN.label),
+    on_load=on_load,
+    security_policy=layout.security_policy(),
+)
 def database_page() -> None:
     with layout.frame(title="Images in a database, served by the app", path=PATTERN.path):
         layout.meter(PATTERN.path)

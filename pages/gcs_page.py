@@ -5,6 +5,7 @@ from __future__ import annotations
 import mesop as me
 
 from app import layout
+from app.gallery import direct_upload
 from app.gallery.model import StoreUnavailable
 from app.gallery.view import gallery
 from app.gcs import bucket
@@ -26,9 +27,19 @@ browser's own HTTP cache serves an image it has already shown.
 (`?gallery=…`), so reloading, restarting the server, or landing on another replica shows the same
 gallery. Anyone with the link can see it: the id is 128 random bits, unguessable but shareable.
 
+**Uploads go from the browser straight to the bucket**, not through Mesop: Mesop's uploader
+would send each file inside a `/__ui__` request (a 12 MP photo: a 7 MB request; Cloud Run
+refuses any over 32 MiB). Here the browser asks for one **signed PUT URL per file** (a web event
+carrying names and sizes), sends each file to the bucket itself, with progress, then names the
+objects that arrived; the server reads each once, processes it like any upload, stores the
+results and deletes the original. The signature binds the object's name, its content type and
+its size range: the browser can upload what the server agreed to, nothing else. The meter's
+"to storage" row counts those bytes.
+
 **On Cloud Run** set `GCS_BUCKET`. The runtime's credentials hold no private key, so URLs are
 signed through the IAM signBlob API as the service's own account (grant it
-`roles/iam.serviceAccountTokenCreator` on itself, and `roles/storage.objectUser` on the bucket).
+`roles/iam.serviceAccountTokenCreator` on itself, and `roles/storage.objectUser` on the bucket),
+and give the bucket a CORS rule for the page's origin (docs/deploy.md).
 Locally, with nothing set, the app runs an embedded GCS emulator and signs with a throwaway key
 made at start-up.
 """
@@ -49,12 +60,17 @@ def where_it_lives() -> None:
     )
 
 
-@me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
+@me.page(
+    path=PATTERN.path,
+    title=layout.tab_title(PATTERN.label),
+    on_load=on_load,
+    security_policy=layout.security_policy(),
+)
 def gcs_page() -> None:
     with layout.frame(title="Images in Cloud Storage, served by signed URLs", path=PATTERN.path):
         layout.meter(PATTERN.path)
         where_it_lives()
-        gallery(STORE)
+        gallery(STORE, direct_uploads=True)
         layout.explanation(
             EXPLANATION,
             GcsGalleryState,
@@ -62,5 +78,8 @@ def gcs_page() -> None:
             GcsStore.cards,
             UrlSigner.urls,
             UrlSigner._sign,
+            GcsStore.upload_targets,
+            UrlSigner.upload_url,
+            direct_upload.uploads_arrived,
         )
         layout.recorded(PATTERN.path)

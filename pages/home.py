@@ -133,7 +133,7 @@ def _columns(min_width: int, gap: int) -> Any:
     )
 
 
-@me.page(path="/", title="Mesop performance patterns")
+@me.page(path="/", title="Mesop performance patterns", security_policy=layout.security_policy())
 def home_page() -> None:
     ways = COUNTS.get(len(PATTERNS), str(len(PATTERNS)))
     with layout.frame(title=f"One gallery, {ways} ways to hold its images", path="/"):

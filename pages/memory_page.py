@@ -50,7 +50,12 @@ def memory_figures(held: GalleryMemory) -> None:
     )
 
 
-@me.page(path=PATTERN.path, title=layout.tab_title(PATTERN.label), on_load=on_load)
+@me.page(
+    path=PATTERN.path,
+    title=layout.tab_title(PATTERN.label),
+    on_load=on_load,
+    security_policy=layout.security_policy(),
+)
 def memory_page() -> None:
     with layout.frame(title="State kept in server memory", path=PATTERN.path):
         layout.meter(PATTERN.path)

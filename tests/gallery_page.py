@@ -26,7 +26,14 @@ def add_samples(page: Page) -> None:
 def upload(page: Page, *files: tuple[str, str, bytes]) -> None:
     payloads = [{"name": n, "mimeType": m, "buffer": b} for n, m, b in files]
     page.locator("input[type=file]").set_input_files(payloads)
-    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled(timeout=60_000)
+    wait_until_uploaded(page)
+
+
+def wait_until_uploaded(page: Page, timeout: float = 60_000) -> None:
+    """Until the page is done with an upload: on /gcs, the browser's own uploads to the bucket
+    and the server's processing (<direct-upload> is busy until the server says it is done)."""
+    expect(page.locator("direct-upload[data-state=busy]")).to_have_count(0, timeout=timeout)
+    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled(timeout=timeout)
 
 
 def select(page: Page, name: str) -> None:

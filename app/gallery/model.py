@@ -7,6 +7,7 @@ That one string is where the patterns differ; everything else on a gallery page 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,7 +37,15 @@ class GalleryStatus:
             self.notice = text
 
 
-__all__ = ["Card", "GalleryStatus", "ImageStore", "Shown", "StoreUnavailable"]
+__all__ = [
+    "Card",
+    "DirectUploadStore",
+    "GalleryStatus",
+    "ImageStore",
+    "Shown",
+    "StoreUnavailable",
+    "UploadTarget",
+]
 
 
 @dataclass(frozen=True)
@@ -76,3 +85,33 @@ class ImageStore(Protocol):
     def total_bytes(self) -> int: ...
 
     def clear(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """Where the browser sends one file itself: an object name the server made, the signed URL,
+    and the headers the URL was signed with (the browser must send them as they are)."""
+
+    object: str
+    url: str
+    headers: dict[str, str]
+
+
+class DirectUploadStore(ImageStore, Protocol):
+    """A store the browser uploads to directly (app/gallery/direct_upload.py), not through Mesop."""
+
+    def upload_targets(self, files: Sequence[tuple[str, int]]) -> list[UploadTarget]:
+        """One target per (content type, size) file, in order."""
+        ...
+
+    def upload_object(self, name: object) -> str:
+        """`name` if it names one of this gallery's upload objects, else ""."""
+        ...
+
+    def uploaded(self, name: str, max_bytes: int) -> bytes | None:
+        """The upload's bytes (at most max_bytes + 1), or None if it never arrived."""
+        ...
+
+    def discard_uploads(self, names: Sequence[str]) -> None:
+        """Delete the upload objects (processed, refused or failed): none is kept."""
+        ...

@@ -7,18 +7,22 @@ explanation", and diffing two pages shows only what differs between the patterns
 
 from __future__ import annotations
 
+from typing import cast
+
 import mesop as me
 
 from app.config import settings
-from app.gallery import actions
-from app.gallery.model import ImageStore, StoreUnavailable
+from app.gallery import actions, direct_upload
+from app.gallery.model import DirectUploadStore, ImageStore, StoreUnavailable
 from app.gallery.thumbnails import thumbnails
 from app.gallery.upload_guard import batch_bytes, upload_guard
 from app.handlers import bound
 from app.units import human_bytes
 
 
-def gallery(store: ImageStore) -> None:
+def gallery(store: ImageStore, direct_uploads: bool = False) -> None:
+    """direct_uploads: the browser uploads to the store itself (app/gallery/direct_upload.py; the
+    store is then a DirectUploadStore), instead of through Mesop's uploader."""
     status = store.status()
     try:
         cards = store.cards()
@@ -37,14 +41,17 @@ def gallery(store: ImageStore) -> None:
             disabled=busy,
             on_click=bound(actions.add_samples, store),
         )
-        me.uploader(
-            label="Upload images",
-            accepted_file_types=["image/*"],
-            multiple=True,
-            type="stroked",
-            disabled=busy,
-            on_upload=bound(actions.upload, store),
-        )
+        if direct_uploads:
+            direct_upload.uploader(cast(DirectUploadStore, store), disabled=busy)
+        else:
+            me.uploader(
+                label="Upload images",
+                accepted_file_types=["image/*"],
+                multiple=True,
+                type="stroked",
+                disabled=busy,
+                on_upload=bound(actions.upload, store),
+            )
         me.button(
             "Clear gallery",
             type="stroked",
@@ -56,8 +63,12 @@ def gallery(store: ImageStore) -> None:
             style=me.Style(color="#555"),
         )
 
-    # Files the browser keeps back (over a limit) are named here before anything is sent.
-    upload_guard(settings.max_upload_bytes, batch_bytes(settings.max_request_bytes))
+    # Files the browser keeps back (over a limit) are named here before anything is sent; with
+    # direct uploads, each file's progress too.
+    if direct_uploads:
+        direct_upload.direct_upload_status()
+    else:
+        upload_guard(settings.max_upload_bytes, batch_bytes(settings.max_request_bytes))
 
     # The progress and message boxes are always there, empty or not. Mesop diffs a render
     # against the previous one child by child, by position: a box that appeared above the grid

@@ -20,6 +20,10 @@
  *     (transferSize 0). Cross-origin sizes are visible only when the response carries
  *     Timing-Allow-Origin; where it does not (real Cloud Storage), the meter counts those images
  *     as "size hidden" rather than guessing.
+ *   - bytes uploaded to storage outside /__ui__ (a page whose browser uploads straight to the
+ *     bucket): Resource Timing cannot see request bodies, so whatever sends them says how many
+ *     with a window event, `payload-meter:storage-up` ({bytes, label}); they are credited to the
+ *     next /__ui__ request (the one that reports the upload), as "to storage".
  * Figures are kept per page in sessionStorage, so the overview can put the pages side by side.
  */
 
@@ -126,11 +130,11 @@ function bytesPerMs(kbps) {
  * the profile's rates. The model of Chrome's own network emulation (latency per request,
  * throughput per direction). */
 function estimateMs(figures, profile) {
-  const trips = 1 + (figures.mediaRequests > 0 ? 1 : 0);
+  const trips = 1 + (figures.mediaRequests > 0 ? 1 : 0) + (figures.storageUp > 0 ? 1 : 0);
   return Math.round(
     figures.ms +
       profile.rtt_ms * trips +
-      figures.up / bytesPerMs(profile.up_kbps) +
+      (figures.up + (figures.storageUp || 0)) / bytesPerMs(profile.up_kbps) +
       (figures.down + figures.media) / bytesPerMs(profile.down_kbps),
   );
 }
@@ -140,7 +144,8 @@ function seconds(ms) {
 }
 
 function emptyFigures(label) {
-  return {label, up: 0, down: 0, media: 0, uiRequests: 0, mediaRequests: 0, hiddenMedia: 0, ms: 0};
+  return {label, up: 0, down: 0, media: 0, storageUp: 0, uiRequests: 0, mediaRequests: 0,
+          hiddenMedia: 0, ms: 0};
 }
 
 function isUi(url) {
@@ -158,6 +163,7 @@ class Recorder {
     this.visitPath = null;
     this.nextLabel = null;
     this.nextUploadInput = null;
+    this.pendingStorageUp = 0; // reported by an uploader, for the next /__ui__ request
     this.recent = []; // the latest interactions, oldest first: images are credited by start time
     this.urls = new WeakMap();
     this.startPageLoad();
@@ -165,6 +171,13 @@ class Recorder {
     this.hookWebSocket();
     this.observeImages();
     this.watchClicks();
+    window.addEventListener("payload-meter:storage-up", (event) => this.onStorageUp(event.detail));
+  }
+
+  onStorageUp(detail) {
+    const bytes = Number(detail && detail.bytes);
+    if (Number.isFinite(bytes) && bytes > 0) this.pendingStorageUp += bytes;
+    if (detail && typeof detail.label === "string") this.nextLabel = detail.label.slice(0, 40);
   }
 
   load(path) {
@@ -228,8 +241,9 @@ class Recorder {
     interaction.at = Date.now();
     record.last = interaction;
     if (interaction.label.startsWith("select")) record.select = interaction;
-    for (const key of ["up", "down", "media", "uiRequests", "mediaRequests", "hiddenMedia", "ms"]) {
-      record.total[key] += interaction[key];
+    for (const key of ["up", "down", "media", "storageUp", "uiRequests", "mediaRequests",
+                       "hiddenMedia", "ms"]) {
+      record.total[key] = (record.total[key] || 0) + (interaction[key] || 0);
     }
     if (interaction.up) record.stateBytes = interaction.stateBytes;
     this.save(record);
@@ -264,12 +278,14 @@ class Recorder {
       up,
       uiRequests: 1,
       stateBytes: Math.max(0, Math.floor((up * 3) / 4) - this.uploadBytes()),
+      storageUp: this.pendingStorageUp,
       t0: performance.now(),
       firstByte: Infinity, // when its reply began to arrive: what it shows is fetched after that
       done: false,
     };
     this.nextLabel = null;
     this.nextUploadInput = null;
+    this.pendingStorageUp = 0;
     this.remember(interaction);
     if (typeof body === "string" && body) {
       // After the request is on its way: the meter must not delay what it measures.
@@ -426,8 +442,8 @@ function el(tag, style = {}, text = "") {
 }
 
 // Keep in sync with BAR_COLORS in pages/home.py (the benchmark's bars beside these).
-const COLORS = {up: "#d93025", down: "#1a73e8", media: "#188038"};
-const NAMES = {up: "▲ up", down: "▼ down", media: "▣ images"};
+const COLORS = {up: "#d93025", down: "#1a73e8", media: "#188038", storageUp: "#b06000"};
+const NAMES = {up: "▲ up", down: "▼ down", media: "▣ images", storageUp: "△ to storage"};
 
 function bar(value, max, color) {
   const track = el("div", {background: "#e8eaed", height: "10px", borderRadius: "5px", flex: "1"});
@@ -436,15 +452,15 @@ function bar(value, max, color) {
   return track;
 }
 
-function figureRows(figures, max) {
+function figureRows(figures, max, keys = ["up", "down", "media"]) {
   const rows = el("div", {display: "grid", gap: "6px"});
-  for (const key of ["up", "down", "media"]) {
+  for (const key of keys) {
     const row = el("div", {display: "flex", alignItems: "center", gap: "10px"});
     row.append(
       el("span", {width: "84px", color: "#5f6368", fontSize: "15px"}, NAMES[key]),
       el("span", {width: "104px", fontSize: "22px", fontWeight: "bold", color: COLORS[key],
-                  textAlign: "right", fontVariantNumeric: "tabular-nums"}, human(figures[key])),
-      bar(figures[key], max, COLORS[key]),
+                  textAlign: "right", fontVariantNumeric: "tabular-nums"}, human(figures[key] || 0)),
+      bar(figures[key] || 0, max, COLORS[key]),
     );
     rows.append(row);
   }
@@ -522,6 +538,9 @@ class PayloadMeter extends HTMLElement {
     this.dataset.meterTotalUp = String(total.up);
     this.dataset.meterTotalDown = String(total.down);
     this.dataset.meterTotalMedia = String(total.media);
+    // Bytes sent to storage outside /__ui__ (browser-to-bucket uploads).
+    this.dataset.meterStorageUp = String(last.storageUp || 0);
+    this.dataset.meterTotalStorageUp = String(total.storageUp || 0);
     this.dataset.meterRequests = String(total.uiRequests);
     this.dataset.meterState = String(record.stateBytes);
     const fields = last.fields || [];
@@ -533,7 +552,11 @@ class PayloadMeter extends HTMLElement {
     );
     this.dataset.meterEstimates = JSON.stringify(estimates);
 
-    const max = Math.max(last.up, last.down, last.media, total.up, total.down, total.media);
+    const max = Math.max(last.up, last.down, last.media, total.up, total.down, total.media,
+                         total.storageUp || 0);
+    // The row "to storage" only where something went there: the other pages' meters stay as
+    // they were.
+    const keys = total.storageUp ? ["up", "down", "media", "storageUp"] : undefined;
     const box = el("div", {border: "1px solid #dadce0", borderRadius: "12px", padding: "16px",
                            margin: "8px 0 16px", background: "#fff", fontFamily: "inherit"});
     box.append(el("div", {fontWeight: "bold", fontSize: "16px", marginBottom: "8px"},
@@ -543,7 +566,7 @@ class PayloadMeter extends HTMLElement {
     for (const [title, figures] of [[`Last: ${last.label}`, last], ["Since this page was opened", total]]) {
       const column = el("div");
       column.append(el("div", {fontSize: "15px", marginBottom: "6px", color: "#202124"}, title));
-      column.append(figureRows(figures, max));
+      column.append(figureRows(figures, max, keys));
       column.append(el("div", {fontSize: "15px", color: "#5f6368", marginTop: "6px"},
                        requestsLine(figures)));
       columns.append(column);

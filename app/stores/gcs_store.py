@@ -5,25 +5,36 @@ many images the gallery holds, and image bytes never pass through Mesop: the pag
 browser short-lived signed URLs and the browser downloads (and caches) the images from the bucket.
 The bucket is the source of truth, so a gallery survives reloads, restarts and any replica.
 
+Uploads bypass Mesop too: the browser PUTs each file to the bucket by a signed URL made for that
+one object (upload_targets), then names the objects that arrived; the server reads each once,
+processes it like any upload, stores the results as below and deletes the original
+(app/gallery/direct_upload.py runs those steps).
+
 Bucket layout:
     samples/<sha256>.jpg, samples/<sha256>-thumb.jpg            one copy shared by every gallery
     galleries/<id>/images/<sha256>.jpg, ...-thumb.jpg           uploads, under the gallery's prefix
     galleries/<id>/entries/<time>-<random>                      one empty object per gallery item,
                                                                 its metadata says what to show
+    incoming/<id>/<random>                                      a browser's upload, until processed
+                                                                (a lifecycle rule removes strays)
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 import flask
 import mesop as me
+from google.api_core import exceptions as api_exceptions
 
 from app.gallery import link
-from app.gallery.model import Card, GalleryStatus, Shown
+from app.gallery.model import Card, GalleryStatus, Shown, UploadTarget
 from app.gallery.processing import ProcessedImage
 from app.gcs import bucket
 
@@ -78,6 +89,18 @@ def _image_object(gallery_id: str) -> re.Pattern[str]:
     return re.compile(
         rf"(samples|galleries/{re.escape(gallery_id)}/images)/[0-9a-f]{{64}}(-thumb)?\.jpg"
     )
+
+
+def _incoming(gallery_id: str) -> re.Pattern[str]:
+    """The only objects a gallery's uploads are read from: what upload_targets names."""
+    return re.compile(rf"incoming/{re.escape(gallery_id)}/[A-Za-z0-9_-]{{22}}")
+
+
+# Uploads that could not be deleted when storage failed: tried again on the next cleanup in this
+# process (the bucket's lifecycle rule removes any that outlive it). Only names the server made.
+_leftovers: OrderedDict[str, None] = OrderedDict()
+_leftovers_lock = threading.Lock()
+MAX_LEFTOVERS, LEFTOVERS_PER_CLEANUP = 1000, 50
 
 
 def _parse_entry(gallery_id: str, name: str, meta: dict[str, str]) -> Entry | None:
@@ -188,6 +211,61 @@ class GcsStore:
 
     def total_bytes(self) -> int:
         return sum(e.size_bytes for e in self._entries())
+
+    def upload_targets(self, files: Sequence[tuple[str, int]]) -> list[UploadTarget]:
+        """Where the browser may PUT each (content type, size) file: a fresh, unguessable object
+        under incoming/<gallery>/, by a URL signed for that object, that type and at most that
+        size. Signing needs no storage round trip (a local key, or IAM's signBlob)."""
+        state = me.state(GcsGalleryState)
+        gallery_id = state.gallery_id = link.checked(state.gallery_id) or link.new_id()
+        storage = bucket.get()
+        targets = []
+        with bucket.errors("signing upload URLs"):
+            for content_type, size in files:
+                name = f"incoming/{gallery_id}/{secrets.token_urlsafe(16)}"
+                upload = storage.signer.upload_url(storage.bucket, name, content_type, size)
+                targets.append(UploadTarget(name, upload.url, upload.headers))
+        return targets
+
+    def upload_object(self, name: object) -> str:
+        """`name` if it is an upload object of this gallery as upload_targets names them, else
+        "": the browser says which objects arrived, and may say anything."""
+        gallery_id = link.checked(me.state(GcsGalleryState).gallery_id)
+        ok = gallery_id and isinstance(name, str) and _incoming(gallery_id).fullmatch(name)
+        return name if ok else ""
+
+    def uploaded(self, name: str, max_bytes: int) -> bytes | None:
+        """The bytes of the upload object `name` (checked by upload_object), at most
+        max_bytes + 1 of them; None if it never arrived."""
+        with bucket.errors("reading an upload"):
+            blob = bucket.get().bucket.blob(name)
+            try:
+                return blob.download_as_bytes(
+                    start=0, end=max_bytes, timeout=bucket.TIMEOUT, retry=bucket.RETRY
+                )
+            except api_exceptions.NotFound:
+                return None
+
+    def discard_uploads(self, names: Sequence[str]) -> None:
+        """Delete these upload objects, and a few left over from an earlier storage failure;
+        what cannot be deleted now (storage down) is kept for the next time."""
+        with _leftovers_lock:
+            earlier = list(_leftovers)[:LEFTOVERS_PER_CLEANUP]
+            for name in earlier:
+                del _leftovers[name]
+        pending = [*earlier, *names]
+        for index, name in enumerate(pending):
+            try:
+                with bucket.errors("deleting an upload"), suppress(api_exceptions.NotFound):
+                    bucket.get().bucket.blob(name).delete(
+                        timeout=bucket.TIMEOUT, retry=bucket.RETRY
+                    )
+            except bucket.StorageUnavailable:
+                with _leftovers_lock:
+                    _leftovers.update(dict.fromkeys(pending[index:]))
+                    while len(_leftovers) > MAX_LEFTOVERS:
+                        _leftovers.popitem(last=False)
+                raise
 
     def clear(self) -> None:
         state = me.state(GcsGalleryState)
