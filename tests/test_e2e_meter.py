@@ -140,7 +140,24 @@ def check_upload_is_not_state(page: Page) -> None:
     meter = page.locator("payload-meter")
     expect(meter).not_to_have_attribute("data-meter-up", re.compile(r"^\d{1,6}$"))  # > 1 MB up
     assert int(meter.get_attribute("data-meter-state") or -1) < 64 * 1024
+    expect(meter).to_have_attribute("data-meter-storage-up", "0")
     expect(page.get_by_role("status").filter(has_text="state is over 1 MB")).to_have_count(0)
+
+
+def check_upload_goes_to_storage(page: Page) -> None:
+    """/gcs: the browser sends the file to the bucket, and the meter says so ("to storage");
+    the click that reports it to Mesop is small."""
+    noise = images.noise_png(800, 800)
+    before = int(page.locator("payload-meter").get_attribute("data-meter-total-storage-up") or 0)
+    with page.expect_request(lambda r: r.method == "PUT") as put:
+        upload(page, ("noise.png", "image/png", noise))
+    assert "/incoming/" in put.value.url and not put.value.url.startswith(page.url.split("/gcs")[0])
+    meter = page.locator("payload-meter")
+    expect(meter).to_have_attribute("data-meter-storage-up", str(len(noise)))
+    expect(meter).to_have_attribute("data-meter-total-storage-up", str(before + len(noise)))
+    assert int(meter.get_attribute("data-meter-up") or -1) < 16_000
+    assert int(meter.get_attribute("data-meter-state") or -1) < 64 * 1024
+    expect(meter.get_by_text("to storage")).to_have_count(2)  # the last click, and the visit
 
 
 def test_meter_matches_the_browser_and_the_overview_compares_the_pages(
@@ -154,6 +171,8 @@ def test_meter_matches_the_browser_and_the_overview_compares_the_pages(
         measured[path] = check_select_and_reselect(page, path)
         if path == "/gcs":
             measured[path] = check_quick_clicks_credit_each_image_to_its_click(page)
+            check_upload_goes_to_storage(page)
+        if path == "/memory":
             check_upload_is_not_state(page)
         warning = page.get_by_role("status").filter(has_text="state is over 1 MB")
         if path == "/base64":

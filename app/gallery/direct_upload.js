@@ -205,11 +205,19 @@ class DirectUpload extends HTMLElement {
 
   put(batch, entry) {
     batch.inFlight += 1;
+    this.attempt(batch, entry);
+  }
+
+  /** One try at sending the file. A connection that fails or a 5xx, 408 or 429 answer is tried
+   * again after 0.5, 1 and 2 s, as Google's storage clients retry (the URL stays valid and the
+   * PUT is idempotent); an upload that stalled for stallSeconds is not. */
+  attempt(batch, entry) {
     entry.state = "sending";
     const xhr = new XMLHttpRequest();
     const stallMs = (Number(this.stallSeconds) || 10) * 1000;
     let moved = performance.now();
     let stalled = false;
+    let ended = false;
     const watch = setInterval(() => {
       if (performance.now() - moved > stallMs) {
         stalled = true;
@@ -217,8 +225,20 @@ class DirectUpload extends HTMLElement {
       }
     }, 250);
     const done = (result) => {
-      if (entry.result) return;
+      if (ended) return;
+      ended = true;
       clearInterval(watch);
+      const retries = [500, 1000, 2000];
+      const transient = result === "interrupted" || /^http (5\d\d|408|429)$/.test(result);
+      entry.tries = (entry.tries || 0) + 1;
+      if (transient && entry.tries <= retries.length) {
+        entry.spent = (entry.spent || 0) + entry.sent; // bytes that went, all the same
+        entry.sent = 0;
+        entry.state = "retrying";
+        redraw();
+        setTimeout(() => this.attempt(batch, entry), retries[entry.tries - 1]);
+        return;
+      }
       entry.result = result;
       if (result === "ok") entry.sent = entry.file.size;
       batch.inFlight -= 1;
@@ -243,7 +263,8 @@ class DirectUpload extends HTMLElement {
       }
       xhr.send(entry.file);
     } catch {
-      done("interrupted"); // a URL or header the browser will not send
+      entry.tries = Infinity; // a URL or header this browser will not send: no use trying again
+      done("interrupted");
     }
   }
 
@@ -251,7 +272,7 @@ class DirectUpload extends HTMLElement {
     if (batch.state !== "sending") return;
     batch.state = "reporting";
     const sent = batch.files.filter((entry) => entry.object);
-    const bytes = sent.reduce((sum, entry) => sum + entry.sent, 0);
+    const bytes = sent.reduce((sum, entry) => sum + entry.sent + (entry.spent || 0), 0);
     const label = `upload of ${sent.length} file${sent.length === 1 ? "" : "s"}`;
     // The meter counts what went to storage; it credits it to the next /__ui__ request: this
     // event's.
@@ -314,7 +335,8 @@ class DirectUploadStatus extends HTMLElement {
       line.append(name, bar, what);
       return line;
     } else {
-      what.textContent = entry.state === "asking" ? "asking where to send it" : "waiting";
+      const states = {asking: "asking where to send it", retrying: "trying again"};
+      what.textContent = states[entry.state] || "waiting";
     }
     line.dataset.result = entry.result;
     line.append(name, what);

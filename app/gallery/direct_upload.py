@@ -9,8 +9,9 @@ files never cross Mesop; /__ui__ carries only their names, sizes and object name
    types, the gallery's room, the visitor's share) and has the store sign one URL per file for an
    object name the server makes. The URLs go back as a property of the component, for this reply
    only (reply(), kept in flask.g): not in state, which would carry them up with every click.
-2. The browser PUTs each file to its URL (several at a time, with progress, stopped if storage
-   stalls) and reports each object's outcome with a second event.
+2. The browser PUTs each file to its URL (several at a time, with progress; a failed connection
+   or a 5xx is tried again for about 3 s, a stall of STALL_SECONDS is given up) and reports each
+   object's outcome with a second event.
 3. uploads_arrived reads each object that arrived, processes it as every upload is processed
    (processing.py: validation, decoding under the memory budget), stores the results and deletes
    every object of the batch, whatever became of it.
@@ -164,10 +165,11 @@ RESULT = re.compile(r"ok|interrupted|timeout|http [1-5][0-9][0-9]")
 
 
 def failed_because(result: str) -> str:
+    """The page's words for how an upload ended in the browser (after its retries)."""
     if result == "timeout":
         return (
-            f"Cloud Storage did not answer the upload for {STALL_SECONDS} s; it may be "
-            "unreachable. Try it again in a moment."
+            f"Cloud Storage did not answer the upload for {STALL_SECONDS} s (it may be "
+            "unreachable). Try it again in a moment."
         )
     if result == "http 403":
         return (
@@ -175,12 +177,12 @@ def failed_because(result: str) -> str:
             "the file. Try it again."
         )
     if result.startswith("http 5"):
-        return f"Cloud Storage failed ({result.upper()}). Try it again in a moment."
+        return f"Cloud Storage is unreachable ({result.upper()}). Try it again in a moment."
     if result.startswith("http "):
         return f"Cloud Storage refused the upload ({result.upper()})."
     return (
-        "the upload was cut off before Cloud Storage confirmed it (the connection failed). "
-        "Try it again."
+        "the upload was cut off: the connection to Cloud Storage failed before it confirmed "
+        "the file (Cloud Storage is unreachable, or the network dropped). Try it again."
     )
 
 
