@@ -85,6 +85,16 @@ def noise_png(width: int, height: int) -> bytes:
     return encode(Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)), "PNG")
 
 
+def noise_jpeg(target_bytes: int) -> bytes:
+    """A 3:2 JPEG of incompressible pixels, about `target_bytes` long (within a few per cent):
+    as heavy as a phone photo of that size, and as slow to send."""
+    pixels = target_bytes / 0.9  # quality 90 keeps about 0.9 bytes per pixel of noise
+    width = int((pixels * 1.5) ** 0.5)
+    height = int(width / 1.5)
+    noise = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    return encode(noise, "JPEG", quality=90)
+
+
 def png_text_bomb() -> bytes:
     """A valid small PNG with a compressed text chunk that inflates past Pillow's limit: Pillow
     raises a plain ValueError while reading it."""
