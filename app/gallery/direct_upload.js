@@ -144,12 +144,12 @@ class DirectUpload extends HTMLElement {
     redraw();
     if (!kept.length) return;
     const batch = current;
-    const files_ = kept.map(({file}) => ({name: file.name.slice(0, 255), size: file.size,
-                                          type: file.type}));
+    const described = kept.map(({file}) => ({name: file.name.slice(0, 255), size: file.size,
+                                             type: file.type}));
     // Never left busy: a reply that does not come (the page reloaded, the server went away)
     // ends the batch.
     batch.timer = setTimeout(() => this.giveUp(batch, "the server did not answer"), 60_000);
-    this.dispatchEvent(new MesopEvent(this.requestEvent, {batch: batch.id, files: files_}));
+    this.dispatchEvent(new MesopEvent(this.requestEvent, {batch: batch.id, files: described}));
   }
 
   giveUp(batch, why) {
