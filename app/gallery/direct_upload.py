@@ -243,7 +243,10 @@ def uploads_arrived(store: DirectUploadStore, event: me.WebEvent) -> Iterator[No
     # delete now is tried again at the next cleanup, and the bucket's lifecycle rule is the last
     # resort).
     with contextlib.suppress(StoreUnavailable):
-        store.discard_uploads([name for name, _, _ in reports])
+        store.discard_uploads(
+            [name for name, _, result in reports if result == "ok"],
+            unsettled=[name for name, _, result in reports if result != "ok"],
+        )
 
 
 def uploader(store: DirectUploadStore, disabled: bool) -> None:

@@ -112,6 +112,7 @@ class DirectUploadStore(ImageStore, Protocol):
         """The upload's bytes (at most max_bytes + 1), or None if it never arrived."""
         ...
 
-    def discard_uploads(self, names: Sequence[str]) -> None:
-        """Delete the upload objects (processed, refused or failed): none is kept."""
+    def discard_uploads(self, names: Sequence[str], unsettled: Sequence[str] = ()) -> None:
+        """Delete the upload objects (processed or refused), and those the browser gave up on
+        (`unsettled`: storage may still complete them, so they are deleted again later)."""
         ...

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
@@ -33,6 +34,7 @@ import flask
 import mesop as me
 from google.api_core import exceptions as api_exceptions
 
+from app.config import settings
 from app.gallery import link
 from app.gallery.model import Card, GalleryStatus, Shown, UploadTarget
 from app.gallery.processing import ProcessedImage
@@ -96,9 +98,10 @@ def _incoming(gallery_id: str) -> re.Pattern[str]:
     return re.compile(rf"incoming/{re.escape(gallery_id)}/[A-Za-z0-9_-]{{22}}")
 
 
-# Uploads that could not be deleted when storage failed: tried again on the next cleanup in this
-# process (the bucket's lifecycle rule removes any that outlive it). Only names the server made.
-_leftovers: OrderedDict[str, None] = OrderedDict()
+# Uploads to delete again at the next cleanup in this process (discard_uploads), with the time
+# until which to keep trying: ones storage could not delete, and ones that may still arrive.
+# Only names the server made; the bucket's lifecycle rule removes whatever outlives this.
+_leftovers: OrderedDict[str, float] = OrderedDict()
 _leftovers_lock = threading.Lock()
 MAX_LEFTOVERS, LEFTOVERS_PER_CLEANUP = 1000, 50
 
@@ -246,26 +249,38 @@ class GcsStore:
             except api_exceptions.NotFound:
                 return None
 
-    def discard_uploads(self, names: Sequence[str]) -> None:
-        """Delete these upload objects, and a few left over from an earlier storage failure;
-        what cannot be deleted now (storage down) is kept for the next time."""
+    def discard_uploads(self, names: Sequence[str], unsettled: Sequence[str] = ()) -> None:
+        """Delete these upload objects, and some left from earlier cleanups. `unsettled` are
+        uploads the browser gave up on: storage may still complete one (a PUT it was sent whole
+        and had not answered), until its URL expires, so each is deleted again at every cleanup
+        in this process until then. What cannot be deleted now (storage down) is kept for the
+        next time; the bucket's lifecycle rule removes whatever this misses."""
+        now = time.time()
         with _leftovers_lock:
-            earlier = list(_leftovers)[:LEFTOVERS_PER_CLEANUP]
-            for name in earlier:
+            pending = list(_leftovers.items())[:LEFTOVERS_PER_CLEANUP]
+            for name, _ in pending:
                 del _leftovers[name]
-        pending = [*earlier, *names]
-        for index, name in enumerate(pending):
-            try:
+        expiry = now + settings.signed_url_minutes * 60 + 60  # and the door's minute of grace
+        pending += [*((n, 0.0) for n in names), *((n, expiry) for n in unsettled)]
+        kept: list[tuple[str, float]] = []
+        try:
+            while pending:
+                name, until = pending[0]
                 with bucket.errors("deleting an upload"), suppress(api_exceptions.NotFound):
                     bucket.get().bucket.blob(name).delete(
                         timeout=bucket.TIMEOUT, retry=bucket.RETRY
                     )
-            except bucket.StorageUnavailable:
-                with _leftovers_lock:
-                    _leftovers.update(dict.fromkeys(pending[index:]))
-                    while len(_leftovers) > MAX_LEFTOVERS:
-                        _leftovers.popitem(last=False)
-                raise
+                pending.pop(0)
+                if until > now:
+                    kept.append((name, until))
+        except bucket.StorageUnavailable:
+            kept += pending
+            raise
+        finally:
+            with _leftovers_lock:
+                _leftovers.update(kept)
+                while len(_leftovers) > MAX_LEFTOVERS:
+                    _leftovers.popitem(last=False)
 
     def clear(self) -> None:
         state = me.state(GcsGalleryState)
