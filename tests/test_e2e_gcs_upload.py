@@ -1,6 +1,7 @@
 """/gcs uploads go from the browser straight to the bucket, in real Chromium against gunicorn and
 the app's embedded fake-gcs-server behind its door: a batch, a file over the limit, an upload cut
-off midway, storage hung during a batch, and events a hostile page might send.
+off midway, storage hung during a batch, URLs used after expiry or for another object, and events
+a hostile page might send.
 
 Objects are looked up in the emulator itself (its address read from its command line), never
 through the app.
@@ -22,7 +23,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from PIL import Image
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from app.gcs.emulator import LOCAL_BUCKET
 from tests import images
@@ -360,3 +361,54 @@ def test_what_a_hostile_page_sends_is_bounded_and_checked(
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.get_by_text("Traceback")).to_have_count(0)
     assert wait_for(lambda: incoming(data) == [], timeout=10), incoming(data)
+
+
+def test_a_url_used_after_expiry_or_for_another_object_is_refused_by_name(
+    page: Page, server: Server, data: Path
+) -> None:
+    """The browser's requests are rewritten on their way out (Playwright's routing), as a
+    tampering page or a stale URL would send them: one URL names another object, one is dated a
+    year ago. Storage (here, the emulator's door, which checks as Cloud Storage does) refuses
+    both with 403; the page names both files; the third file of the batch is stored."""
+    sent: list[str] = []
+
+    def tamper(route: Route) -> None:
+        request = route.request
+        if request.method != "PUT":
+            route.continue_()
+            return
+        url = request.url
+        size = int(request.headers.get("x-goog-content-length-range", "0,0").split(",")[1])
+        if size == len(OTHER_OBJECT):
+            url = re.sub(r"/incoming/([^/]+)/[^?]+", r"/incoming/\1/" + "Z" * 22, url)
+        elif size == len(STALE):
+            url = re.sub(r"X-Goog-Date=\d{8}T", "X-Goog-Date=20000101T", url)
+        sent.append(url)
+        route.continue_(url=url)
+
+    fine = images.jpeg(320, 200)
+    assert len({len(OTHER_OBJECT), len(STALE), len(fine)}) == 3  # told apart by their sizes
+    open_gallery(page, server.url + "/gcs")
+    page.route(re.compile(r".*/mesop-gallery/incoming/.*"), tamper)
+    upload(
+        page,
+        ("elsewhere.jpg", "image/jpeg", OTHER_OBJECT),
+        ("stale.png", "image/png", STALE),
+        ("fine.jpg", "image/jpeg", fine),
+    )
+    assert len(sent) == 3, sent
+    for name in ("elsewhere.jpg", "stale.png"):
+        expect(
+            page.get_by_text(
+                f"Refused {name}: Cloud Storage refused the upload: its signed URL has expired or "
+                "does not match the file"
+            )
+        ).to_be_visible()
+        expect(status_line(page, name)).to_contain_text("storage answered 403")
+    expect(page.get_by_role("img", name="Thumbnail: fine.jpg")).to_be_visible()
+    expect(thumbnails(page)).to_have_count(1)
+    assert wait_for(lambda: incoming(data) == [], timeout=10), incoming(data)
+
+
+OTHER_OBJECT = images.jpeg(300, 200, "red")
+STALE = images.png(300, 200, "blue")
