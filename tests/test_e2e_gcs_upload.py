@@ -412,3 +412,21 @@ def test_a_url_used_after_expiry_or_for_another_object_is_refused_by_name(
 
 OTHER_OBJECT = images.jpeg(300, 200, "red")
 STALE = images.png(300, 200, "blue")
+
+
+@pytest.mark.parametrize("start", ["/", "/compare", "/base64", "/memory", "/database"])
+def test_uploads_work_after_arriving_from_any_page(page: Page, server: Server, start: str) -> None:
+    """Mesop moves between pages without loading a document, so the Content-Security-Policy of
+    the page a visit started on is the one in force on /gcs: every page must let the browser
+    connect to the bucket."""
+    response = page.goto(server.url + start)
+    assert response is not None
+    policy = response.headers["content-security-policy"]
+    door = re.search(r"connect-src 'self' (\S+)", policy)
+    assert door and door.group(1).rstrip(";").startswith("http://127.0.0.1:"), policy
+    page.get_by_role("button", name="Cloud Storage").first.click()
+    # The page has changed (a gallery page's buttons are the same on every pattern).
+    expect(page.locator("direct-upload")).to_have_attribute("data-state", "idle")
+    expect(page.get_by_role("button", name="Add sample images")).to_be_enabled()
+    upload(page, ("arrived.jpg", "image/jpeg", images.jpeg()))
+    expect(page.get_by_role("img", name="Thumbnail: arrived.jpg")).to_be_visible()
