@@ -92,7 +92,7 @@ def _refusal(size: object, kind: object) -> str:
         return f"the file is {human_bytes(size)}; the limit is {limit}"
     if not isinstance(kind, str):
         return "the browser did not say what type the file is"
-    return type_reason(_text(kind))
+    return type_reason(kind[:100])  # a MIME type is short; this one is shown in the message
 
 
 def _reply(value: dict[str, Any]) -> None:
