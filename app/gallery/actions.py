@@ -141,17 +141,27 @@ def upload(store: ImageStore, event: me.UploadEvent) -> Iterator[None]:
         status.progress = f"Processing {index} of {len(files)}: {name}"
         yield
         try:
-            image = process_image(name, file.getvalue())
-            fairness.shares.charge(who, image.size_bytes)
-            store.add(image)
-            room -= 1
-        except ImageRejected as refused:
-            status.note(f"Refused {refused.name}: {refused.reason}")
+            room -= keep(store, who, name, file.getvalue())
         except StoreUnavailable as failure:
             status.error = str(failure)
             break
     status.progress = ""
     yield
+
+
+def keep(store: ImageStore, who: str | None, name: str, data: bytes | None) -> int:
+    """Process one uploaded file and store it: 1 if kept, 0 if refused (a line naming it, and
+    the batch goes on). StoreUnavailable is the caller's: it ends the batch."""
+    try:
+        if data is None:
+            raise ImageRejected(name, "the upload never reached Cloud Storage. Try it again.")
+        image = process_image(name, data)
+        fairness.shares.charge(who, image.size_bytes)
+        store.add(image)
+        return 1
+    except ImageRejected as refused:
+        store.status().note(f"Refused {refused.name}: {refused.reason}")
+        return 0
 
 
 def select(store: ImageStore, event: me.WebEvent) -> None:

@@ -35,7 +35,7 @@ import mesop as me
 from app.config import settings
 from app.gallery import actions, fairness
 from app.gallery.model import DirectUploadStore, StoreUnavailable
-from app.gallery.processing import ACCEPTED_HINT, ImageRejected, clean_name, process_image
+from app.gallery.processing import ACCEPTED_HINT, clean_name
 from app.handlers import bound
 from app.units import human_bytes
 
@@ -224,16 +224,7 @@ def uploads_arrived(store: DirectUploadStore, event: me.WebEvent) -> Iterator[No
         status.progress = f"Processing {index} of {len(reports)}: {shown}"
         yield
         try:
-            data = store.uploaded(name, settings.max_upload_bytes)
-            if data is None:
-                raise ImageRejected(shown, "the upload never reached Cloud Storage. Try it again.")
-            image = process_image(shown, data)
-            del data
-            fairness.shares.charge(who, image.size_bytes)
-            store.add(image)
-            room -= 1
-        except ImageRejected as refused:
-            status.note(f"Refused {refused.name}: {refused.reason}")
+            room -= actions.keep(store, who, shown, store.uploaded(name, settings.max_upload_bytes))
         except StoreUnavailable as failure:
             status.error, stored_fine = str(failure), False
     status.progress = ""
