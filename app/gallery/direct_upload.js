@@ -19,24 +19,10 @@
 // other listeners for file inputs, meant for Mesop's uploader, never see its files), and
 // <direct-upload-status>, the lines about the current batch, below the buttons.
 
+import {human, listed} from "./sizes.js";
+
 const views = new Set(); // <direct-upload-status> elements
 let current = null; // the batch being sent, or the last one
-
-function human(bytes) {
-  // As DevTools prints sizes (1 kB = 1,000 B), like the rest of the app.
-  if (bytes < 1000) return `${bytes} B`;
-  let value = bytes;
-  for (const unit of ["kB", "MB", "GB"]) {
-    value /= 1000;
-    if (value < 100) return `${value.toFixed(1)} ${unit}`;
-    if (value < 1000 || unit === "GB") return `${Math.round(value)} ${unit}`;
-  }
-}
-
-function listed(names) {
-  const shown = names.slice(0, 10).join(", ");
-  return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown;
-}
 
 function randomId() {
   const bytes = crypto.getRandomValues(new Uint8Array(12));

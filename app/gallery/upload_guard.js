@@ -9,15 +9,12 @@
 // its own. It sends nothing and keeps nothing in Mesop state. The server still checks everything:
 // this only spares honest visitors the wait.
 
+import {listed} from "./sizes.js";
+
 function megabytes(bytes) {
   // As DevTools prints sizes (1 MB = 1,000,000 B), like the rest of the app.
   const value = bytes / 1e6;
   return `${value < 100 ? value.toFixed(1) : Math.round(value)} MB`;
-}
-
-function listed(names) {
-  const shown = names.slice(0, 10).join(", ");
-  return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown;
 }
 
 class UploadGuard extends HTMLElement {
