@@ -205,10 +205,11 @@ def resizable(image: Image.Image) -> Image.Image:
 
 
 def reduced(image: Image.Image, max_px: int) -> Image.Image:
-    """Downscaled (never upscaled) to fit max_px on the long side; `image` itself is unchanged."""
+    """Downscaled (never upscaled) to fit max_px on the long side: a new image, or `image` itself
+    if it already fits (callers only read it, so no copy is needed)."""
     scale = max_px / max(image.size)
     if scale >= 1:
-        return image.copy()
+        return image
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
