@@ -11,7 +11,13 @@ images). What it does, as Mesop 1.3.7's web client does:
   diffs in DeepDiff's flat-dict Delta format, applied here to the JSON states;
 - handler ids come from the rendered tree (each component's typed proto); an event without a
   handler (a window resize) makes Mesop send the full tree again, which is how the client learns
-  the thumbnails after a render it only received as a component diff.
+  the thumbnails after a render it only received as a component diff;
+- under a state session backend (`MESOP_STATE_SESSION_BACKEND`), each reply carries a state token,
+  and the next event sends that token instead of the states, as the browser does.
+
+A session keeps one keep-alive connection (`pinned`, as a browser tab does): behind gunicorn with
+several workers, every click then reaches the worker that accepted it. Unpinned, every click opens
+a new connection, so any worker may answer it: what a client without affinity sees.
 
 What it leaves out: the images themselves (on /gcs the browser would fetch them from storage, not
 from Mesop; on /memory and /base64 they arrive inside the replies, which are read in full).
@@ -123,9 +129,15 @@ class Session:
     """One simulated browser tab on one page: its connection, its states, its last tree."""
 
     def __init__(
-        self, base_url: str, path: str, query: dict[str, str] | None = None, timeout: float = 120
+        self,
+        base_url: str,
+        path: str,
+        query: dict[str, str] | None = None,
+        timeout: float = 120,
+        pinned: bool = True,
     ) -> None:
         parts = urlsplit(base_url)
+        self.pinned = pinned
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.path = path
         self.query = [pb.QueryParam(key=k, values=[v]) for k, v in (query or {}).items()]
@@ -133,6 +145,7 @@ class Session:
         self.states: list[str] = []  # each stateclass's JSON, as the server sent it
         self._parsed: list[object] = []  # the same, parsed, to apply diffs without re-parsing
         self.root: pb.Component | None = None
+        self.state_token = ""  # the server keeps the states (a state session backend)
 
     def close(self) -> None:
         self.connection.close()
@@ -171,12 +184,17 @@ class Session:
         return [c for c in clickables(self.root) if c.label.startswith(prefix)]
 
     def _event(self, event: pb.UserEvent) -> Reply:
-        event.states.CopyFrom(pb.States(states=[pb.State(data=s) for s in self.states]))
+        if self.state_token:
+            event.state_token = self.state_token
+        else:
+            event.states.CopyFrom(pb.States(states=[pb.State(data=s) for s in self.states]))
         return self._post(pb.UiRequest(path=self.path, user_event=event))
 
     def _post(self, request: pb.UiRequest) -> Reply:
         body = base64.urlsafe_b64encode(request.SerializeToString())
         headers = {"Content-Type": "text/plain", "Origin": self.origin}
+        if not self.pinned:
+            self.connection.close()  # a new connection: whichever worker accepts it answers
         started = time.perf_counter()
         for attempt in (1, 2):
             try:
@@ -217,6 +235,7 @@ class Session:
         return reply
 
     def _update_states(self, update: pb.UpdateStateEvent) -> None:
+        self.state_token = update.state_token
         if update.HasField("full_states"):
             self.states = [s.data for s in update.full_states.states]
             self._parsed = [json.loads(s) for s in self.states]
