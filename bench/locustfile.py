@@ -14,16 +14,18 @@ bench/counter_app.py). Each user speaks Mesop's protocol itself (bench/protocol.
 states as the browser does and sends them (or the state token) back on every click, so /base64's
 users really upload their galleries.
 
-Failures are named by kind: `LostState` when the server no longer has the state the user's token
-points to (Mesop's memory backend behind several workers, without affinity), `ProtocolError` for an
-error reply or status, and the socket's error otherwise. `--mesop-affinity none` opens a new
+Failures are named by kind: `ProtocolError` for an error reply or status, the socket's error
+otherwise. Under a state session backend, a click that reaches a process that does not know the
+user's token is sent again with the whole state, as Mesop's client does: it succeeds, and the
+summary counts it (`state_resent`) with its bytes. `--mesop-affinity none` opens a new
 connection per click, so any gunicorn worker may answer; `pinned` (the default) keeps one, as a
-tab does.
+tab does. Where the app names the answering process in an `X-Served-By` header (this one does),
+the summary counts clicks that reached another process than the user's previous click.
 
 For a measured window (what `python -m bench.load` uses, on one process): `--mesop-seconds N`
 holds every user until all of this process's users have done their set-up, lets them click for N
 seconds, then stops the run; so Locust's "click" row holds only that window. `--mesop-summary
-PATH` writes what Locust's tables lack: bytes up and down, lost states, the window's bounds.
+PATH` writes what Locust's tables lack: bytes up and down, state resends, the window's bounds.
 
 In another Mesop app: copy this file and bench/protocol.py side by side into it (this file then
 imports `protocol`), and point `--mesop-*` at its labels.
@@ -37,6 +39,7 @@ from argparse import ArgumentParser
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qsl
 
 import gevent
@@ -48,12 +51,6 @@ try:
     from bench.protocol import Clickable, ProtocolError, Reply, Session
 except ModuleNotFoundError:  # `locust -f bench/locustfile.py`: Locust puts bench/ on sys.path
     from protocol import Clickable, ProtocolError, Reply, Session  # type: ignore[no-redef]
-
-LOST = "Token not found in state session backend"  # Mesop's words when a token is unknown
-
-
-class LostState(ProtocolError):
-    """The state this user's token names is not on the server that answered."""
 
 
 @events.init_command_line_parser.add_listener
@@ -82,8 +79,11 @@ def _options(parser: ArgumentParser) -> None:
     group.add_argument("--mesop-summary", default="", help="JSON file written at the end")
 
 
+T = TypeVar("T")
+
+
 class Tally:
-    """This process's figures beyond Locust's: bytes, lost states, the window."""
+    """This process's figures beyond Locust's: bytes, state resends, the window."""
 
     def __init__(self) -> None:
         self.ready = 0
@@ -92,6 +92,9 @@ class Tally:
         self.window: list[float] = [0.0, 0.0]  # time.time() bounds of the measured window
         self.clicks = self.bytes_up = self.bytes_down = 0
         self.errors: Counter[str] = Counter()
+        self.resent = 0  # clicks whose token was unknown where they landed: whole state resent
+        self.switches = 0  # clicks answered by another process than the user's previous click
+        self.processes: set[str] = set()
         self.setup_started = time.time()
 
 
@@ -106,6 +109,7 @@ class MesopUser(User):
         self.options = options
         self.targets: list[Clickable] = []
         self.n = 0
+        self.served_by = ""
         self.session = Session(
             self.host or "",
             options.mesop_path,
@@ -116,15 +120,8 @@ class MesopUser(User):
         try:
             self._request(f"open {options.mesop_path}", self.session.init)
             for label in [x for x in options.mesop_setup.split("|") if x]:
-                found = self.session.find(label)
-                if not found:
-                    raise ProtocolError(f"no button or image labelled {label!r}")
-                self._request(f"setup: {label}", lambda t=found[0]: self.session.click(t))
-                self.session.refresh_tree()  # learn what the click rendered (new thumbnails)
-            found = self.session.find(options.mesop_click)
-            if not found:
-                raise ProtocolError(f"nothing labelled {options.mesop_click!r}... to click")
-            self.targets = [found[0], found[-1]] if len(found) > 1 else found
+                self._request(f"setup: {label}", lambda label=label: self._setup_click(label))
+            self.targets = self._request(f"setup: find {options.mesop_click}", self._targets)
         except Exception:  # already reported to Locust; this user sits out
             TALLY.setup_failures += 1
         finally:
@@ -134,6 +131,21 @@ class MesopUser(User):
         if options.mesop_seconds:
             TALLY.go.wait(options.mesop_setup_timeout)
             self._maybe_start_window(force=True)
+
+    def _setup_click(self, label: str) -> Reply:
+        found = self.session.find(label)
+        if not found:
+            raise ProtocolError(f"no button or image labelled {label!r}")
+        reply = self.session.click(found[0])
+        self.session.refresh_tree()  # learn what the click rendered (new thumbnails)
+        return reply
+
+    def _targets(self) -> list[Clickable]:
+        """The first and the last target by label: alternating them changes the page each time."""
+        found = self.session.find(self.options.mesop_click)
+        if not found:
+            raise ProtocolError(f"nothing labelled {self.options.mesop_click!r}... to click")
+        return [found[0], found[-1]] if len(found) > 1 else found
 
     def on_stop(self) -> None:
         self.session.close()
@@ -155,20 +167,26 @@ class MesopUser(User):
             TALLY.clicks += 1
             TALLY.bytes_up += reply.bytes_up
             TALLY.bytes_down += reply.bytes_down
+            TALLY.resent += reply.state_resent
         if self.options.mesop_think:
             gevent.sleep(self.options.mesop_think)
 
-    def _request(self, name: str, call: Callable[[], Reply]) -> Reply | None:
-        """Runs one request and tells Locust about it; a failure is reported, not raised."""
+    def _request(self, name: str, call: Callable[[], T]) -> T | None:
+        """Runs one step and tells Locust about it (its time, bytes down, failure); a failed click
+        is reported, not raised; a failed set-up step is raised too, as the user cannot go on."""
         started = time.perf_counter()
-        reply: Reply | None = None
+        result: T | None = None
         failure: Exception | None = None
         try:
-            reply = call()
-        except ProtocolError as error:
-            failure = LostState(str(error), error.status) if LOST in str(error) else error
-        except OSError as error:
+            result = call()
+        except (ProtocolError, OSError) as error:
             failure = error
+        reply = result if isinstance(result, Reply) else None
+        served_by = reply.served_by if reply else getattr(failure, "served_by", "")
+        if served_by and name.startswith("click"):
+            TALLY.switches += bool(self.served_by) and served_by != self.served_by
+            TALLY.processes.add(served_by)
+            self.served_by = served_by
         if failure is not None:
             TALLY.errors[type(failure).__name__] += 1
         self.environment.events.request.fire(
@@ -181,7 +199,7 @@ class MesopUser(User):
         )
         if failure is not None and not name.startswith("click"):
             raise failure  # a set-up step that failed: the user cannot go on
-        return reply
+        return result
 
     def _maybe_start_window(self, force: bool = False) -> None:
         """Opens the measured window once every user of this process is set up (or the wait is
@@ -211,5 +229,8 @@ def _summary(environment: Environment, **_: object) -> None:
         "bytes_up": TALLY.bytes_up,
         "bytes_down": TALLY.bytes_down,
         "errors": dict(TALLY.errors),
+        "state_resent": TALLY.resent,
+        "process_switches": TALLY.switches,
+        "processes_answering": len(TALLY.processes),
     }
     Path(path).write_text(json.dumps(summary, indent=2) + "\n")

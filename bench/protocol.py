@@ -13,7 +13,9 @@ images). What it does, as Mesop 1.3.7's web client does:
   handler (a window resize) makes Mesop send the full tree again, which is how the client learns
   the thumbnails after a render it only received as a component diff;
 - under a state session backend (`MESOP_STATE_SESSION_BACKEND`), each reply carries a state token,
-  and the next event sends that token instead of the states, as the browser does.
+  and the next event sends that token instead of the states; when the answering process does not
+  know the token ("Token not found in state session backend."), the event is sent again with the
+  whole state, as Mesop's client does (the reply then counts both requests' bytes).
 
 A session keeps one keep-alive connection (`pinned`, as a browser tab does): behind gunicorn with
 several workers, every click then reaches the worker that accepted it. Unpinned, every click opens
@@ -42,14 +44,20 @@ from mesop.protos import ui_pb2 as pb
 
 STREAM_END = b"<stream_end>"
 STALE_CONNECTION = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+TOKEN_UNKNOWN = "Token not found in state session backend."  # Mesop's words; its client resends
 
 
 class ProtocolError(RuntimeError):
     """The server answered, but not as a working Mesop app does (an error reply, a bad status)."""
 
-    def __init__(self, message: str, status: int = 0) -> None:
+    def __init__(self, message: str, status: int = 0, reply: Reply | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.reply = reply  # what came back, when something did
+
+    @property
+    def served_by(self) -> str:
+        return self.reply.served_by if self.reply else ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,8 @@ class Reply:
     bytes_down: int
     seconds: float
     messages: list[pb.UiResponse] = field(default_factory=list)
+    served_by: str = ""  # the answering process, where the app names it (this app's X-Served-By)
+    state_resent: bool = False  # the token was unknown there, so the whole state went up again
 
     @property
     def root(self) -> pb.Component | None:
@@ -184,11 +194,24 @@ class Session:
         return [c for c in clickables(self.root) if c.label.startswith(prefix)]
 
     def _event(self, event: pb.UserEvent) -> Reply:
+        missed: Reply | None = None
         if self.state_token:
             event.state_token = self.state_token
-        else:
-            event.states.CopyFrom(pb.States(states=[pb.State(data=s) for s in self.states]))
-        return self._post(pb.UiRequest(path=self.path, user_event=event))
+            try:
+                return self._post(pb.UiRequest(path=self.path, user_event=event))
+            except ProtocolError as error:
+                if TOKEN_UNKNOWN not in str(error) or error.reply is None:
+                    raise
+                missed = error.reply
+            event.ClearField("state_token")
+        event.states.CopyFrom(pb.States(states=[pb.State(data=s) for s in self.states]))
+        reply = self._post(pb.UiRequest(path=self.path, user_event=event))
+        if missed is not None:
+            reply.state_resent = True
+            reply.bytes_up += missed.bytes_up
+            reply.bytes_down += missed.bytes_down
+            reply.seconds += missed.seconds
+        return reply
 
     def _post(self, request: pb.UiRequest) -> Reply:
         body = base64.urlsafe_b64encode(request.SerializeToString())
@@ -213,9 +236,11 @@ class Session:
         seconds = time.perf_counter() - started
         if response.will_close:
             self.connection.close()
-        reply = Reply(response.status, len(body), len(raw), seconds)
+        reply = Reply(response.status, len(body), len(raw), seconds,
+                      served_by=response.getheader("X-Served-By", ""))  # fmt: skip
         if response.status != 200:
-            raise ProtocolError(f"HTTP {response.status} from /__ui__", response.status)
+            raise ProtocolError(f"HTTP {response.status} from /__ui__", response.status,
+                                reply)  # fmt: skip
         ended = False
         for event in raw.split(b"\n\n"):
             data = event.removeprefix(b"data: ")
@@ -226,12 +251,14 @@ class Session:
                 continue
             message = pb.UiResponse.FromString(base64.b64decode(data))
             if message.HasField("error"):
-                raise ProtocolError(f"Mesop error: {message.error.exception}", response.status)
+                raise ProtocolError(f"Mesop error: {message.error.exception}", response.status,
+                                    reply)  # fmt: skip
             if message.HasField("update_state_event"):
                 self._update_states(message.update_state_event)
             reply.messages.append(message)
         if not ended:
-            raise ProtocolError("reply ended without <stream_end>", response.status)
+            raise ProtocolError("reply ended without <stream_end>", response.status,
+                                reply)  # fmt: skip
         return reply
 
     def _update_states(self, update: pb.UpdateStateEvent) -> None:
