@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.units import human_bytes
 from bench.load import THREADS, Config, run_cell
 from bench.protocol import Reply, Session
 from bench.results import RESULTS, finish, percentile
@@ -92,8 +93,8 @@ def payload(url: str, page: str, sizes: list[int], clicks: int, log: Path) -> li
             rows.append({
                 "page": page,
                 "images": size,
-                "select_up": round(statistics.median(up)),
-                "select_down": round(statistics.median(down)),
+                "select_up": up[0],  # the first thumbnail, as payload.json's rows
+                "select_down": down[0],
                 "select_server_cpu_ms_median": round(statistics.median(cpu), 2),
                 "select_server_cpu_ms_p95": percentile(cpu, 0.95),
             })  # fmt: skip
@@ -181,3 +182,73 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _find(rows: list[dict], **match: object) -> dict | None:
+    return next((r for r in rows if all(r.get(k) == v for k, v in match.items())), None)
+
+
+def section(result: dict) -> str:
+    """docs/performance.md's generated part of "Choosing a state backend": one line per backend,
+    then every row."""
+    rows = result.get("rows", [])
+    pay = [r for r in rows if r["kind"] == "payload"]
+    load = [r for r in rows if r["kind"] == "load"]
+    if not rows:
+        return "(no backends.json yet: `python -m bench.backends`)"
+    size = max(r["images"] for r in pay)
+    lines = [
+        f"| backend | /base64 select at {size} images: up / down | its server CPU | /gcs select: "
+        "up / its server CPU | /base64 clicks/s: 1 worker, 2 workers | 2 workers, no affinity: "
+        "/base64 clicks/s, clicks that resent the whole state | errors (all cells) | server "
+        "memory after /base64 on 2 workers |",
+        "| --- | --- | ---: | --- | --- | --- | ---: | ---: |",
+    ]
+    for backend in dict.fromkeys(r["backend"] for r in rows):
+        b64 = _find(pay, backend=backend, page="/base64", images=size) or {}
+        gcs = _find(pay, backend=backend, page="/gcs", images=size) or {}
+        one = _find(load, backend=backend, pattern="/base64", workers=1) or {}
+        two = _find(load, backend=backend, pattern="/base64", workers=2, affinity="pinned") or {}
+        free = _find(load, backend=backend, pattern="/base64", workers=2, affinity="none") or {}
+        errors = sum(r["errors"] for r in load if r["backend"] == backend)
+        resent = f"{free.get('state_resent', 0)} of {free.get('clicks', 0)}" if free else "n/a"
+        lines.append(
+            f"| `{backend}` | {_bytes(b64.get('select_up'))} / {_bytes(b64.get('select_down'))} "
+            f"| {b64.get('select_server_cpu_ms_median')} ms | {_bytes(gcs.get('select_up'))} / "
+            f"{gcs.get('select_server_cpu_ms_median')} ms | {one.get('throughput_rps')}, "
+            f"{two.get('throughput_rps')} | {free.get('throughput_rps')}, {resent} | {errors} | "
+            f"{free.get('server_rss_mb_after', 'n/a')} MiB |"
+        )
+    lines += ["", "| backend | page | images | bytes up | bytes down | server CPU ms (median / "
+              "p95) |", "| --- | --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for r in pay:
+        lines.append(
+            f"| `{r['backend']}` | {r['page']} | {r['images']} | {r['select_up']:,} | "
+            f"{r['select_down']:,} | {r['select_server_cpu_ms_median']} / "
+            f"{r['select_server_cpu_ms_p95']} |"
+        )
+    lines += [
+        "",
+        "| backend | page | workers | affinity | clicks/s | p50 / p95 ms | errors | state resent "
+        "| bytes up per click | processes answering | clicks on another process than the "
+        "user's last | server CPU (cores) | server MiB after | load average |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
+    ]
+    for r in load:
+        lines.append(
+            f"| `{r['backend']}` | {r['pattern']} | {r['workers']} | {r['affinity']} | "
+            f"{r['throughput_rps']} | {r['latency_ms_p50']} / {r['latency_ms_p95']} | "
+            f"{r['errors']} | {r['state_resent']} | {_bytes(r['bytes_up_per_click'])} | "
+            f"{r['processes_answering']} | {r['process_switches']} | {r['server_cpu_cores']} | "
+            f"{r['server_rss_mb_after']} | {r['load_average']} |"
+        )
+    meta = result.get("meta", {})
+    lines += ["", f"{meta.get('users')} users, {meta.get('seconds_per_cell')} s per load cell, "
+              f"{meta.get('cpus')} CPUs; load average at the start "
+              f"{meta.get('load_average_at_start')}."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _bytes(n: float | None) -> str:
+    return "n/a" if n is None else human_bytes(n)

@@ -1,6 +1,6 @@
 """Tables, goal ratios and charts from the benchmarks' JSON, as README and docs/performance.md show.
 
-Reads bench/results/payload.json and load.json (and soak.json when present), writes
+Reads bench/results/payload.json, load.json and backends.json (and soak.json when present), writes
 bench/results/summary.md (every table) and the charts (PNG), and rewrites the generated blocks of
 README.md and docs/performance.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`), so
 the figures a reader sees are always the last run's. tests/test_bench.py checks that they are.
@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from app.patterns import GOAL_ORDER, PATTERNS
+from bench import backends
 from bench.results import RESULTS
 from tests.harness import ROOT
 
@@ -272,6 +273,9 @@ def write(results: Path = RESULTS, update_docs: bool = True) -> Path:
     if update_docs:
         for name, doc in DOCS.items():
             doc.write_text(replace_block(doc.read_text(), name, parts[name]))
+        backends_doc = DOCS["tables"]
+        backends_md = backends.section(load_json(results / "backends.json"))
+        backends_doc.write_text(replace_block(backends_doc.read_text(), "backends", backends_md))
     print(f"wrote {summary}", flush=True)
     return summary
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import report, state_shape
+from bench import backends, report, state_shape
 from bench.results import RESULTS
 from tests.harness import run_module
 
 
 def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
     run_module("bench", "--smoke", "--results-dir", str(tmp_path), timeout=600)
-    for name in ("payload.json", "load.json", "soak.json", "summary.md", "payload.png",
-                 "load.png", "soak.png", "soak.md"):  # fmt: skip
+    for name in ("payload.json", "load.json", "backends.json", "soak.json", "summary.md",
+                 "payload.png", "load.png", "soak.png", "soak.md"):  # fmt: skip
         assert (tmp_path / name).stat().st_size > 0, name
 
     payload = json.loads((tmp_path / "payload.json").read_text())
@@ -37,6 +37,18 @@ def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
         assert 0 < row["latency_ms_p50"] <= row["latency_ms_p95"]
         assert row["bytes_up_per_click"] > 0 and row["server_cpu_cores"] > 0
 
+    rows = json.loads((tmp_path / "backends.json").read_text())["rows"]
+    (clicks,) = [r for r in rows if r["kind"] == "payload"]  # memory backend, /gcs, 12 images
+    assert 0 < clicks["select_up"] < 1_000  # the token, not the state
+    assert clicks["select_server_cpu_ms_median"] > 0
+    cells = {(r["workers"], r["affinity"]): r for r in rows if r["kind"] == "load"}
+    assert set(cells) == {(1, "pinned"), (2, "pinned"), (2, "none")}
+    for cell in cells.values():
+        assert cell["errors"] == 0 and cell["clicks"] > 0, cell
+    assert cells[(1, "pinned")]["state_resent"] == cells[(2, "pinned")]["state_resent"] == 0
+    assert cells[(1, "pinned")]["processes_answering"] == 1
+    assert "| `memory` | /gcs | 2 | none |" in backends.section({"rows": rows, "meta": {}})
+
     soak = json.loads((tmp_path / "soak.json").read_text())
     assert soak["server_errors_5xx"] == 0 and soak["visits"] > 0
     assert all(s["rss_mb"] > 0 for s in soak["samples"])
@@ -54,6 +66,9 @@ def test_docs_show_the_committed_results() -> None:
     for name, body in report.blocks(payload, load).items():
         doc = report.DOCS[name]
         assert report.replace_block(doc.read_text(), name, body) == doc.read_text(), doc
+    doc = report.DOCS["tables"].read_text()
+    table = backends.section(report.load_json(RESULTS / "backends.json"))
+    assert report.replace_block(doc, "backends", table) == doc
 
 
 def test_state_shape_smoke_and_its_table_in_the_docs(tmp_path: Path) -> None:
