@@ -187,8 +187,8 @@ class MesopUser(User):
             TALLY.switches += bool(self.served_by) and served_by != self.served_by
             TALLY.processes.add(served_by)
             self.served_by = served_by
-        if failure is not None:
-            TALLY.errors[type(failure).__name__] += 1
+        if failure is not None:  # by kind and message (trimmed: ids and timings vary)
+            TALLY.errors[f"{type(failure).__name__}: {str(failure)[:100]}"] += 1
         self.environment.events.request.fire(
             request_type="MESOP",
             name=name,
