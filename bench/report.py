@@ -368,8 +368,9 @@ def network_blocks(networks: dict) -> dict[str, str]:
         "Median of the timed clicks (three; † one, where the meter predicted over "
         f"{meta.get('one_click_above_estimate_seconds', 0):g} s), from the click to the image "
         "shown; in brackets the payload meter's estimate for that network, read after a select "
-        "made without emulation. Bytes of one timed click: `/__ui__` up and down, and the image "
-        "fetched outside it. " + took + "Every click: `bench/results/networks.json`.",
+        "made without emulation. Bytes of a timed click on the first network (median; the pictures "
+        "differ a little in size): `/__ui__` up and down, and the image fetched outside it. "
+        + took + "Every click: `bench/results/networks.json`.",
         "![Seconds per select on each network](../bench/results/networks.png)",
     ])  # fmt: skip
     return {"networks_headline": networks_headline(networks), "networks": table}
