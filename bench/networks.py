@@ -41,7 +41,7 @@ against 52.98, LTE 4.12 against 4.07, cable 39.20 against 39.06 (under 1.5 % slo
 against 1.41, LTE 0.37 against 0.35, cable 0.53 against 0.46 (20 to 70 ms, up to 15 % slower). So
 rows marked `alongside` are the long cases only, where that is under 1.5 %.
 
-    .venv/bin/python -m bench.networks                   # everything (about 12 minutes)
+    .venv/bin/python -m bench.networks                   # everything (15 minutes on 2 busy cores)
     .venv/bin/python -m bench.networks --paths /gcs --sizes 48 --profiles "4G phone" --clicks 1
     .venv/bin/python -m bench.networks --serial ...      # the profiles one after the other
 """
