@@ -6,11 +6,12 @@ Code excerpts are read from the running modules with `inspect.getsource`, so wha
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,18 @@ def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:
         with me.expansion_panel(title="The key code"):
             me.code(source_of(*code), language="python")
     me.box(style=me.Style(height=16))
+
+
+@contextlib.contextmanager
+def pattern_page(
+    path: str, title: str, text: str, code: tuple[Callable[..., Any] | type, ...]
+) -> Iterator[None]:
+    """A pattern's page around its own content (the `with` block): the frame, the meter above,
+    the explanation with its key code and the recorded figures below. One function, so that the
+    benchmark's frame (bench/frame_app.py, the page without its gallery) renders what the pages
+    render, and stays true when this changes."""
+    with frame(title=title, path=path):
+        meter(path)
+        yield
+        explanation(text, *code)
+        recorded(path)

@@ -11,16 +11,23 @@ Besides each page as it ships (variant "default"), /base64 is measured under Mes
 state) and `MESOP_WEBSOCKETS_ENABLED=true` (variant "websockets": state stays in the server's
 per-connection context; bytes are websocket frame payloads, and the server's time per interaction
 is not logged, as the whole connection is one request). The floor (path "/counter", variant
-"floor") is bench/counter_app.py's button: Mesop's smallest click.
+"floor") is bench/counter_app.py's button: Mesop's smallest click. The same button inside the app
+(variant "in-app": its state classes and middlewares) and inside each page's frame (variant
+"frame", path the page's: navigation, explanation, meter, no gallery) come from
+bench/frame_app.py; with them the report splits a select click's server CPU into floor, state,
+frame and pattern. Every row of those variants and of "default" also counts the components one
+render of the page makes (`components`, through bench/protocol.py's client).
 
     .venv/bin/python -m bench.payload                 # everything, at 1, 12, 48 images
     .venv/bin/python -m bench.payload --paths /gcs --sizes 1 48 --clicks 40 --out results.json
+    .venv/bin/python -m bench.payload --paths /gcs --sizes 48 --variants default floor frame
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -33,6 +40,8 @@ from pathlib import Path
 from playwright.sync_api import Page, WebSocket, expect, sync_playwright
 
 from app.patterns import PATHS
+from bench.counter import FRAME
+from bench.protocol import Session, components
 from bench.results import RESULTS, finish, percentile
 from tests import timing_log
 from tests.conftest import chromium_path
@@ -218,8 +227,12 @@ def measure(
     }
 
 
-def measure_counter(page: Page, url: str, clicks: int, log: Path) -> dict:
-    """The floor: the counter's button clicked `clicks` times, measured like a select click."""
+def measure_counter(
+    page: Page, url: str, clicks: int, log: Path, path: str = "/counter", variant: str = "floor"
+) -> dict:
+    """A counter's button clicked `clicks` times, measured like a select click: the floor
+    (bench/counter_app.py), or the same button inside the app or a page's frame
+    (bench/frame_app.py; `path` and `variant` name the row)."""
     page.goto(url)
     button = page.get_by_role("button", name="Count")
     expect(button).to_be_enabled()
@@ -234,8 +247,8 @@ def measure_counter(page: Page, url: str, clicks: int, log: Path) -> dict:
         server.append(wall)
         cpu.append(thread_cpu)
     return {
-        "path": "/counter",
-        "variant": "floor",
+        "path": path,
+        "variant": variant,
         "images": 0,
         "add_up": 0,
         "add_down": 0,
@@ -254,13 +267,36 @@ def measure_counter(page: Page, url: str, clicks: int, log: Path) -> dict:
     }
 
 
+def rendered_components(base_url: str, path: str, size: int = 0) -> int:
+    """How many components one render of the page makes after its click (a select at `size`
+    images; at 0, the counter's click), counted in the tree Mesop sends to a client of its
+    protocol (bench/protocol.py) with a gallery of its own. Mesop builds every one of them twice
+    per click. The grid holds one web component per 12 thumbnails, so a gallery of 1 is counted
+    filled like one of 12: the same tree."""
+    session = Session(base_url, path)
+    try:
+        session.init()
+        if size:
+            for _ in range(math.ceil(size / SAMPLES_PER_CLICK)):
+                session.click(session.find("Add sample images")[0])
+            session.refresh_tree()
+            session.click(session.find("Thumbnail")[0])
+        else:
+            session.click(session.find("Count")[0])
+        session.refresh_tree()  # the whole tree, as rendered after the click
+        assert session.root is not None
+        return components(session.root)
+    finally:
+        session.close()
+
+
 def print_row(row: dict) -> None:
     server = row["select_server_ms_median"]
     print(
         f"payload {row['path']:8} {row['variant']:12} {row['images']:3} images | select: "
         f"{row['select_up']:>10,} B up {row['select_down']:>9,} B down "
         f"{row['select_media']:>8,} B media, server {server} ms "
-        f"(cpu {row['select_server_cpu_ms_median']}) | "
+        f"(cpu {row['select_server_cpu_ms_median']}, {row.get('components')} components) | "
         f"last add: {row['add_up']:>10,} B up {row['add_down']:>10,} B down",
         flush=True,
     )
@@ -294,7 +330,12 @@ def run(
                             page, server.url + path, size, clicks, None if ws else log, meter
                         )
                         context.close()
-                        rows.append({"path": path, "variant": variant.name, **measured})
+                        # Counted by bench/protocol.py's client: it speaks the default set-up.
+                        counted = None
+                        if variant.name == "default":
+                            counted = rendered_components(server.url, path, size)
+                        rows.append({"path": path, "variant": variant.name, **measured,
+                                     "components": counted})  # fmt: skip
                         print_row(rows[-1])
         if "floor" in variants:
             env = {"GALLERY_TIMING_LOG": str(log), "GCS_EMULATOR_DATA_DIR": str(scratch / "gcs")}
@@ -303,11 +344,26 @@ def run(
                 context = browser.new_context()
                 rows.append(measure_counter(context.new_page(), server.url, clicks, log))
                 context.close()
+                rows[-1]["components"] = rendered_components(server.url, "/")
                 print_row(rows[-1])
+        if "frame" in variants:  # the counter inside the app, then inside each page's frame
+            env = {"GALLERY_TIMING_LOG": str(log), "GCS_EMULATOR_DATA_DIR": str(scratch / "gcs")}
+            with serve("gunicorn", env=env, wsgi_app="bench.frame_app:app",
+                       gunicorn_args=SYNC, log_dir=scratch) as server:  # fmt: skip
+                cases = [("/counter", "in-app", FRAME)]
+                cases += [(path, "frame", FRAME + path) for path in PATHS if path in paths]
+                for path, variant_name, served in cases:
+                    context = browser.new_context()
+                    rows.append(measure_counter(context.new_page(), server.url + served, clicks,
+                                                log, path, variant_name))  # fmt: skip
+                    context.close()
+                    rows[-1]["components"] = rendered_components(server.url, served)
+                    print_row(rows[-1])
         browser.close()
     meta = {
         "server": "gunicorn app.main:app, 1 sync worker (production mode), loopback; "
-        "variant websockets: 1 gthread worker, 8 threads",
+        "variant websockets: 1 gthread worker, 8 threads; floor: bench.counter_app, in-app and "
+        "frame: bench.frame_app, the same way",
         "browser": "chromium (headless)",
         "measured_with": "Playwright request.sizes() on /__ui__ (websockets: frame payload "
         "lengths); server time from app/timing.py (wall and thread CPU)",
@@ -332,11 +388,12 @@ def run_isolated(
     groups = [(v.name, p, [size]) for v in VARIANTS if v.name in variants
               for p in v.paths if p in paths for size in sizes]  # fmt: skip
     groups += [("floor", "", sizes)] if "floor" in variants else []
+    groups += [("frame", " ".join(paths), sizes)] if "frame" in variants else []
     for variant, path, case_sizes in groups:
         scratch = Path(tempfile.mkdtemp(prefix="bench-payload-"))
         command = [sys.executable, "-m", "bench.payload", "--variants", variant, "--paths",
-                   path or "/", "--sizes", *map(str, case_sizes), "--clicks", str(clicks),
-                   "--out", str(scratch / "part.json")]  # fmt: skip
+                   *(path or "/").split(), "--sizes", *map(str, case_sizes), "--clicks",
+                   str(clicks), "--out", str(scratch / "part.json")]  # fmt: skip
         for attempt in (1, 2):
             try:
                 subprocess.run(command, cwd=ROOT, check=True, timeout=timeout)
@@ -359,8 +416,9 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 12, 48])
     parser.add_argument("--clicks", type=int, default=20, help="select clicks timed per case")
     parser.add_argument(
-        "--variants", nargs="+", default=[*(v.name for v in VARIANTS), "floor"],
-        help="default, state-memory, websockets, floor (the counter page)",
+        "--variants", nargs="+", default=[*(v.name for v in VARIANTS), "floor", "frame"],
+        help="default, state-memory, websockets, floor (the counter page), frame (the counter "
+        "inside the app and inside each page's frame: bench/frame_app.py)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS / "payload.json")
     args = parser.parse_args()
