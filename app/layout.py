@@ -19,7 +19,6 @@ import mesop as me
 
 from app import serving
 from app.gcs import bucket
-from app.handlers import bound
 from app.meter.meter import payload_meter
 from app.patterns import PATTERNS
 from app.units import human_bytes
@@ -51,34 +50,38 @@ def go(url: str, event: me.ClickEvent) -> None:
     me.navigate(url)
 
 
+NAV_PAGES = [{"url": url, "label": label} for url, label in PAGES]
+BRAND = "Mesop performance patterns"
+
+
+def navigate(event: me.WebEvent) -> None:
+    """A link of the navigation bar: {"url": ...}, one of PAGES (anything else is ignored: the
+    event comes from the browser)."""
+    url = event.value.get("url") if isinstance(event.value, dict) else None
+    if url in dict(PAGES):
+        me.navigate(url)
+
+
+# skip_validation: Mesop checks a component's arguments with pydantic on every call (every
+# render); these are the app's own, always a string.
+@me.web_component(path="./nav.js", skip_validation=True)
+def navigation(current: str) -> None:
+    """The bar of links to every page (app/nav.js): one component, not a box of buttons."""
+    me.insert_web_component(
+        name="page-nav",
+        key="page-nav",
+        properties={"brand": BRAND, "pages": NAV_PAGES, "current": current},
+        events={"navigateEvent": navigate},
+    )
+
+
 @me.content_component
 def frame(title: str, path: str) -> None:
     if embedded():  # a frame of /compare: no navigation, title or footer
         with me.box(style=me.Style(padding=me.Padding.all(12))):
             me.slot()
         return
-    with me.box(
-        style=me.Style(
-            background="#202124",
-            padding=me.Padding.symmetric(horizontal=24, vertical=12),
-            display="flex",
-            gap=20,
-            align_items="center",
-            flex_wrap="wrap",
-        )
-    ):
-        me.text("Mesop performance patterns", style=me.Style(color="white", font_weight="bold"))
-        for url, label in PAGES:
-            current = url == path
-            me.button(
-                label,
-                on_click=bound(go, url),
-                style=me.Style(
-                    color="white" if current else "#c6dafc",
-                    text_decoration="underline" if current else "none",
-                    font_weight="bold" if current else "normal",
-                ),
-            )
+    navigation(path)
     with me.box(
         style=me.Style(
             max_width=1280,
