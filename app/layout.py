@@ -160,13 +160,17 @@ def meter(path: str) -> None:
     payload_meter(path)
 
 
+# Space below a block as its own margin, not as an empty box after it: every component is
+# rendered twice per click, an empty box too.
+SPACED = me.Style(margin=me.Margin(bottom=16))
+
+
 def recorded(path: str) -> None:
     """...and as the benchmark recorded it, below the explanation, so a visitor can check the
     recorded figures against their own clicks."""
     if bench_rows(path) and not embedded():
-        with me.expansion_panel(title="Recorded by the benchmark"):
+        with me.expansion_panel(title="Recorded by the benchmark", style=SPACED):
             measured(path)
-        me.box(style=me.Style(height=16))
 
 
 def where_it_lives(where: str, gallery_id: str, caveat: str = "") -> None:
@@ -189,12 +193,11 @@ def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:
     meter, which come first on the page (and alone in a frame of /compare)."""
     if embedded():
         return
-    me.box(style=me.Style(height=24))
-    me.markdown(markdown, style=me.Style(max_width=900))
+    me.markdown(markdown, style=me.Style(max_width=900, margin=me.Margin(top=40)))
     if code:
-        with me.expansion_panel(title="The key code"):
-            me.code(source_of(*code), language="python")
-    me.box(style=me.Style(height=16))
+        with me.expansion_panel(title="The key code", style=SPACED):
+            # What me.code renders (a fenced block in me.markdown), one component fewer.
+            me.markdown(f"```python\n{source_of(*code)}\n```")
 
 
 @contextlib.contextmanager
