@@ -37,11 +37,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Page, WebSocket, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 
 from app.patterns import PATHS
 from bench.counter import FRAME
-from bench.protocol import Session, components
+from bench.protocol import rendered_components
 from bench.results import RESULTS, finish, percentile
 from tests import timing_log
 from tests.conftest import chromium_path
@@ -227,67 +227,55 @@ def measure(
     }
 
 
-def measure_counter(
-    page: Page, url: str, clicks: int, log: Path, path: str = "/counter", variant: str = "floor"
-) -> dict:
-    """A counter's button clicked `clicks` times, measured like a select click: the floor
-    (bench/counter_app.py), or the same button inside the app or a page's frame
-    (bench/frame_app.py; `path` and `variant` name the row)."""
-    page.goto(url)
-    button = page.get_by_role("button", name="Count")
-    expect(button).to_be_enabled()
-    traffic: list[Traffic] = []
-    server: list[float] = []
-    cpu: list[float] = []
+def measure_counters(
+    browser: Browser, cases: list[tuple[str, str, str]], clicks: int, log: Path
+) -> list[dict]:
+    """Counters' buttons, each clicked `clicks` times and measured like a select click: the
+    floor (bench/counter_app.py), or the same button inside the app and inside pages' frames
+    (bench/frame_app.py). cases: (url, path, variant) per row. With several cases, one click
+    each in turn, so that a burst of other work on the machine weighs on all of them alike:
+    the report subtracts them from one another."""
+    pages = []
+    for url, _, _ in cases:
+        page = browser.new_context().new_page()
+        page.goto(url)
+        expect(page.get_by_role("button", name="Count")).to_be_enabled()
+        pages.append(page)
+    traffic: list[list[Traffic]] = [[] for _ in cases]
+    server: list[list[float]] = [[] for _ in cases]
+    cpu: list[list[float]] = [[] for _ in cases]
     for n in range(clicks):
-        logged = timing_log.count(log)
-        traffic.append(ui_bytes(page, button.click))
-        expect(page.get_by_text(f"Clicked {n + 1} times")).to_be_visible()
-        wall, thread_cpu = server_time(log, logged)
-        server.append(wall)
-        cpu.append(thread_cpu)
-    return {
-        "path": path,
-        "variant": variant,
-        "images": 0,
-        "add_up": 0,
-        "add_down": 0,
-        "select_up": traffic[-1].up,
-        "select_down": traffic[-1].down,
-        "select_media": 0,
-        "reselect_media": 0,
-        **summary("select_server_ms", server),
-        **summary("select_server_cpu_ms", cpu),
-        **summary("reselect_server_ms", []),  # a counter has nothing to re-select
-        **summary("reselect_server_cpu_ms", []),
-        **summary("route_image_cpu_ms", []),
-        "select_browser_ms_median": round(statistics.median(t.ms for t in traffic), 1),
-        "add_server_ms": None,
-        "add_server_cpu_ms": None,
-    }
-
-
-def rendered_components(base_url: str, path: str, size: int = 0) -> int:
-    """How many components one render of the page makes after its click (a select at `size`
-    images; at 0, the counter's click), counted in the tree Mesop sends to a client of its
-    protocol (bench/protocol.py) with a gallery of its own. Mesop builds every one of them twice
-    per click. The grid holds one web component per 12 thumbnails, so a gallery of 1 is counted
-    filled like one of 12: the same tree."""
-    session = Session(base_url, path)
-    try:
-        session.init()
-        if size:
-            for _ in range(math.ceil(size / SAMPLES_PER_CLICK)):
-                session.click(session.find("Add sample images")[0])
-            session.refresh_tree()
-            session.click(session.find("Thumbnail")[0])
-        else:
-            session.click(session.find("Count")[0])
-        session.refresh_tree()  # the whole tree, as rendered after the click
-        assert session.root is not None
-        return components(session.root)
-    finally:
-        session.close()
+        for i, page in enumerate(pages):
+            logged = timing_log.count(log)
+            traffic[i].append(ui_bytes(page, page.get_by_role("button", name="Count").click))
+            expect(page.get_by_text(f"Clicked {n + 1} times")).to_be_visible()
+            wall, thread_cpu = server_time(log, logged)
+            server[i].append(wall)
+            cpu[i].append(thread_cpu)
+    for page in pages:
+        page.context.close()
+    return [
+        {
+            "path": path,
+            "variant": variant,
+            "images": 0,
+            "add_up": 0,
+            "add_down": 0,
+            "select_up": traffic[i][-1].up,
+            "select_down": traffic[i][-1].down,
+            "select_media": 0,
+            "reselect_media": 0,
+            **summary("select_server_ms", server[i]),
+            **summary("select_server_cpu_ms", cpu[i]),
+            **summary("reselect_server_ms", []),  # a counter has nothing to re-select
+            **summary("reselect_server_cpu_ms", []),
+            **summary("route_image_cpu_ms", []),
+            "select_browser_ms_median": round(statistics.median(t.ms for t in traffic[i]), 1),
+            "add_server_ms": None,
+            "add_server_cpu_ms": None,
+        }
+        for i, (_, path, variant) in enumerate(cases)
+    ]
 
 
 def print_row(row: dict) -> None:
@@ -310,7 +298,10 @@ def run(
     scratch: Path,
     out: Path | None = RESULTS / "payload.json",
 ) -> dict:
-    """Every chosen variant's pages at every size, then the counter floor; one browser."""
+    """Every chosen variant's pages at every size, then the counters (the floor, in the app, in
+    the frames); one browser. The counters get twice the clicks: a counter's click is quick, and
+    the report subtracts their medians from one another and from the pages' (app/click_cost.py),
+    which adds their noise."""
     rows = []
     log = scratch / "timing.jsonl"
     with sync_playwright() as pw:
@@ -330,10 +321,13 @@ def run(
                             page, server.url + path, size, clicks, None if ws else log, meter
                         )
                         context.close()
-                        # Counted by bench/protocol.py's client: it speaks the default set-up.
+                        # Counted by bench/protocol.py's client (it speaks the default set-up),
+                        # on a gallery of whole 12-image chunks: at 1 image, of 12, the same tree.
                         counted = None
                         if variant.name == "default":
-                            counted = rendered_components(server.url, path, size)
+                            counted = rendered_components(
+                                server.url, path, math.ceil(size / SAMPLES_PER_CLICK)
+                            )
                         rows.append({"path": path, "variant": variant.name, **measured,
                                      "components": counted})  # fmt: skip
                         print_row(rows[-1])
@@ -341,23 +335,20 @@ def run(
             env = {"GALLERY_TIMING_LOG": str(log), "GCS_EMULATOR_DATA_DIR": str(scratch / "gcs")}
             with serve("gunicorn", env=env, wsgi_app="bench.counter_app:timed_app",
                        gunicorn_args=SYNC, log_dir=scratch) as server:  # fmt: skip
-                context = browser.new_context()
-                rows.append(measure_counter(context.new_page(), server.url, clicks, log))
-                context.close()
+                rows += measure_counters(browser, [(server.url, "/counter", "floor")], 2 * clicks,
+                                         log)  # fmt: skip
                 rows[-1]["components"] = rendered_components(server.url, "/")
                 print_row(rows[-1])
         if "frame" in variants:  # the counter inside the app, then inside each page's frame
             env = {"GALLERY_TIMING_LOG": str(log), "GCS_EMULATOR_DATA_DIR": str(scratch / "gcs")}
             with serve("gunicorn", env=env, wsgi_app="bench.frame_app:app",
                        gunicorn_args=SYNC, log_dir=scratch) as server:  # fmt: skip
-                cases = [("/counter", "in-app", FRAME)]
-                cases += [(path, "frame", FRAME + path) for path in PATHS if path in paths]
-                for path, variant_name, served in cases:
-                    context = browser.new_context()
-                    rows.append(measure_counter(context.new_page(), server.url + served, clicks,
-                                                log, path, variant_name))  # fmt: skip
-                    context.close()
-                    rows[-1]["components"] = rendered_components(server.url, served)
+                served = [FRAME] + [FRAME + path for path in PATHS if path in paths]
+                cases = [(server.url + served[0], "/counter", "in-app")]
+                cases += [(server.url + s, s.removeprefix(FRAME), "frame") for s in served[1:]]
+                for row, page_path in zip(measure_counters(browser, cases, 2 * clicks, log),
+                                          served, strict=True):  # fmt: skip
+                    rows.append({**row, "components": rendered_components(server.url, page_path)})
                     print_row(rows[-1])
         browser.close()
     meta = {
@@ -368,6 +359,7 @@ def run(
         "measured_with": "Playwright request.sizes() on /__ui__ (websockets: frame payload "
         "lengths); server time from app/timing.py (wall and thread CPU)",
         "clicks_per_case": clicks,
+        "clicks_per_counter_case": 2 * clicks,
     }
     return finish(meta, rows, out)
 
