@@ -39,7 +39,9 @@ class ClickCost:
         """What one component costs per render, from the frame: its components beyond the
         counter's, each built twice per click, and nothing else that differs (no storage)."""
         extra = self.frame_components - self.floor_components
-        return round(self.frame_ms * 1000 / (2 * extra)) if extra > 0 else None
+        if extra <= 0 or self.frame_ms <= 0:  # no component more, or lost in the noise
+            return None
+        return round(self.frame_ms * 1000 / (2 * extra))
 
 
 def _row(rows: Iterable[dict[str, Any]], path: str, variant: str) -> list[dict[str, Any]]:
