@@ -3,7 +3,8 @@
 Mesop builds every component of the page on every render, and renders twice per click (before
 the handler, to find it, and after), so the number of components is what a select costs the
 server beyond Mesop's floor and the app's state (docs/performance.md, "The cost of a click,
-decomposed": about 30-40 µs per component per render on the benchmark machine).
+decomposed": 20-40 µs per component per render on the benchmark machine, more for one that
+carries kilobytes).
 """
 
 from __future__ import annotations
