@@ -17,11 +17,13 @@ to the server's, so a reader can tell a server limit from a client limit.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
-import statistics
+import subprocess
+import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -29,8 +31,8 @@ from pathlib import Path
 
 from app.patterns import PATHS
 from bench.protocol import Clickable, ProtocolError, Session
-from bench.results import RESULTS, finish, percentile
-from tests.harness import Server, serve
+from bench.results import RESULTS, finish
+from tests.harness import ROOT, Server, serve
 
 PATTERNS = ("counter", *PATHS)
 COUNTER_APP = "bench.counter_app:app"
@@ -162,108 +164,107 @@ def shared_gallery(url: str, pattern: str) -> str:
     return session.state_value("gallery_id")
 
 
-@dataclass
-class Tally:
-    """What the users of one cell observed; threads append, the main thread reads after join."""
-
-    latencies: list[float]
-    errors: Counter
-    up: int = 0
-    down: int = 0
-    ready: int = 0
-    setup_failures: int = 0
-
-    def __post_init__(self) -> None:
-        self.lock = threading.Lock()
+def locust_args(url: str, pattern: str, link: str = "") -> list[str]:
+    """The Mesop user's options (bench/locustfile.py) for one pattern."""
+    if pattern == "counter":
+        return ["--mesop-path", "/", "--mesop-setup", "", "--mesop-click", "Count"]
+    args = ["--mesop-path", pattern, "--mesop-click", "Thumbnail"]
+    if link:
+        return [*args, "--mesop-query", f"gallery={link}", "--mesop-setup", ""]
+    return [*args, "--mesop-setup", "Add sample images"]
 
 
-def user(
-    url: str, pattern: str, link: str, tally: Tally, go: threading.Event, window: list[float]
-) -> None:
-    try:
-        session, targets = prepare(url, pattern, link)
-    except (OSError, ProtocolError, IndexError) as failure:
-        with tally.lock:
-            tally.setup_failures += 1
-            tally.errors[f"setup: {type(failure).__name__}: {failure}"[:120]] += 1
-        return
-    finally:
-        with tally.lock:
-            tally.ready += 1
-    go.wait()
-    n = 0
-    try:
-        while time.monotonic() < window[1]:
-            try:
-                reply = session.click(targets[n % len(targets)])
-            except ProtocolError as failure:
-                kind = f"HTTP {failure.status}" if failure.status != 200 else "mesop error"
-                with tally.lock:
-                    tally.errors[kind] += 1
-                continue
-            except OSError as failure:
-                with tally.lock:
-                    tally.errors[type(failure).__name__] += 1
-                continue
-            finally:
-                n += 1
-            if time.monotonic() <= window[1]:
-                with tally.lock:
-                    tally.latencies.append(reply.seconds)
-                    tally.up += reply.bytes_up
-                    tally.down += reply.bytes_down
-    finally:
-        session.close()
+class Sampler(threading.Thread):
+    """CPU seconds of the server's process tree and of the load generator, four times a second,
+    with wall-clock stamps: the window's share is read off afterwards."""
+
+    def __init__(self, server_pid: int, client_pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pids = (server_pid, client_pid)
+        self.samples: list[tuple[float, float, float]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.samples.append((time.time(), *map(cpu_seconds, self.pids)))
+            self.done.wait(0.25)
+
+    def between(self, start: float, end: float) -> tuple[float, float]:
+        """CPU seconds per second of (server, client) from the samples nearest the bounds."""
+        first = min(self.samples, key=lambda x: abs(x[0] - start))
+        last = min(self.samples, key=lambda x: abs(x[0] - end))
+        wall = max(last[0] - first[0], 1e-9)
+        return (last[1] - first[1]) / wall, (last[2] - first[2]) / wall
 
 
-def run_cell(server: Server, pattern: str, users: int, seconds: float) -> dict:
-    """`users` users on `pattern` for `seconds` (after an untimed, bounded set-up)."""
-    tally = Tally([], Counter())
-    go = threading.Event()
-    window = [0.0, 0.0]
-    setup_started = time.monotonic()
-    link = shared_gallery(server.url, pattern) if pattern in SHARED_LINK else ""
-    threads = [
-        threading.Thread(
-            target=user, args=(server.url, pattern, link, tally, go, window), daemon=True
-        )
-        for _ in range(users)
-    ]
-    for thread in threads:
-        thread.start()
-    setup_deadline = setup_started + SETUP_SECONDS
-    while tally.ready < users and time.monotonic() < setup_deadline:
-        time.sleep(0.05)
-    setup_seconds = time.monotonic() - setup_started
+def run_locust(
+    url: str, extra: list[str], users: int, seconds: float, scratch: Path, server_pid: int
+) -> dict:
+    """One headless Locust run of bench/locustfile.py: `users` users, set up, then `seconds` of
+    clicks; Locust's CSV row for the clicks, the locustfile's summary and the CPU it took."""
+    prefix = scratch / f"locust-{time.monotonic_ns()}"
+    summary_path = prefix.with_suffix(".json")
+    command = [
+        sys.executable, "-m", "locust", "-f", str(ROOT / "bench/locustfile.py"), "--headless",
+        "--host", url, "-u", str(users), "-r", str(users), "--csv", str(prefix), "--only-summary",
+        "-t", f"{int(SETUP_SECONDS + seconds + CLICK_TIMEOUT)}s", "--loglevel", "WARNING",
+        "--mesop-seconds", str(seconds), "--mesop-summary", str(summary_path),
+        "--mesop-timeout", str(CLICK_TIMEOUT), "--mesop-setup-timeout", str(SETUP_SECONDS),
+        *extra,
+    ]  # fmt: skip
     load_average = round(os.getloadavg()[0], 1)  # other work on the machine, for the reader
-    server_cpu, client_cpu = cpu_seconds(server.process.pid), sum(os.times()[:2])
-    window[0] = time.monotonic()
-    window[1] = window[0] + seconds
-    go.set()
-    for thread in threads:
-        thread.join(timeout=max(0.0, window[1] - time.monotonic()) + CLICK_TIMEOUT + 5)
-    elapsed = time.monotonic() - window[0]
-    server_cpu = cpu_seconds(server.process.pid) - server_cpu
-    client_cpu = sum(os.times()[:2]) - client_cpu
-    clicks = len(tally.latencies)
-    ms = sorted(x * 1000 for x in tally.latencies)
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as locust:  # fmt: skip
+        sampler = Sampler(server_pid, locust.pid)
+        sampler.start()
+        output, _ = locust.communicate(timeout=SETUP_SECONDS + seconds + 2 * CLICK_TIMEOUT)
+        sampler.done.set()
+        sampler.join()
+    if not summary_path.exists():
+        raise RuntimeError(f"locust wrote no summary (exit {locust.returncode}):\n{output[-2000:]}")
+    summary = json.loads(summary_path.read_text())
+    with open(f"{prefix}_stats.csv", newline="") as f:
+        row = next(r for r in csv.DictReader(f) if r["Name"].startswith("click: "))
+    start, end = summary.pop("window")
+    server_cpu, client_cpu = sampler.between(start, end) if start else (0.0, 0.0)
+    clicks = summary["clicks_in_window"]
+    window = summary["window_seconds"] or seconds
+    errors = summary["errors"]
+    return {
+        "users": users,
+        "active_users": summary["users_ready"],
+        "seconds": seconds,
+        "setup_seconds": summary["setup_seconds"],
+        "clicks": clicks,
+        "throughput_rps": round(clicks / window, 1),
+        "locust_rps": round(float(row["Requests/s"]), 1),
+        "latency_ms_p50": float(row["50%"]) if clicks else None,
+        "latency_ms_p95": float(row["95%"]) if clicks else None,
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "state_resent": summary["state_resent"],
+        "process_switches": summary["process_switches"],
+        "processes_answering": summary["processes_answering"],
+        "bytes_up_per_click": round(summary["bytes_up"] / clicks) if clicks else None,
+        "bytes_down_per_click": round(summary["bytes_down"] / clicks) if clicks else None,
+        "server_cpu_cores": round(server_cpu, 2),
+        "client_cpu_cores": round(client_cpu, 2),
+        "load_average": load_average,
+    }
+
+
+def run_cell(
+    server: Server, pattern: str, users: int, seconds: float, scratch: Path,
+    affinity: str = "pinned",
+) -> dict:  # fmt: skip
+    """`users` Locust users on `pattern` for `seconds` (after an untimed, bounded set-up)."""
+    link = shared_gallery(server.url, pattern) if pattern in SHARED_LINK else ""
+    extra = [*locust_args(server.url, pattern, link), "--mesop-affinity", affinity]
+    row = run_locust(server.url, extra, users, seconds, scratch, server.process.pid)
     return {
         "pattern": pattern,
-        "users": users,
-        "active_users": users - tally.setup_failures,
-        "seconds": seconds,
-        "setup_seconds": round(setup_seconds, 1),
-        "clicks": clicks,
-        "throughput_rps": round(clicks / seconds, 1),
-        "latency_ms_p50": round(statistics.median(ms), 1) if ms else None,
-        "latency_ms_p95": percentile(ms, 0.95) if ms else None,
-        "errors": sum(tally.errors.values()),
-        "error_kinds": dict(tally.errors),
-        "bytes_up_per_click": round(tally.up / clicks) if clicks else None,
-        "bytes_down_per_click": round(tally.down / clicks) if clicks else None,
-        "server_cpu_cores": round(server_cpu / elapsed, 2),
-        "client_cpu_cores": round(client_cpu / elapsed, 2),
-        "load_average": load_average,
+        "affinity": affinity,
+        **row,
         "server_rss_mb_after": round(rss_bytes(server.process.pid) / 2**20, 1),
     }
 
@@ -308,7 +309,7 @@ def run(
     rows = []
     for pattern, count, config in cells(patterns, users, configs, matrix_users):
         with server_for(pattern, config, scratch) as server:
-            row = {**run_cell(server, pattern, count, seconds), **asdict(config)}
+            row = {**run_cell(server, pattern, count, seconds, scratch), **asdict(config)}
         row["threads"] = config.thread_count
         rows.append(row)
         print(
@@ -322,10 +323,10 @@ def run(
     meta = {
         "server": "gunicorn on loopback, a fresh server per cell; gthread with "
         f"{THREADS} threads per worker unless the row says otherwise; MEMORY_MAX_BYTES=1 GiB",
-        "client": "bench/protocol.py users (threads) in one process on the same machine: "
+        "client": "Locust (bench/locustfile.py, headless, one process) on the same machine: "
         "closed loop, no think time, each user alternating two thumbnail clicks "
         "(counter: its button) after adding 12 samples; /gcs users share one gallery "
-        "by its link",
+        "by its link; p50/p95 from Locust's CSV",
         "seconds_per_cell": seconds,
     }
     return finish(meta, rows, out)

@@ -11,7 +11,15 @@ images). What it does, as Mesop 1.3.7's web client does:
   diffs in DeepDiff's flat-dict Delta format, applied here to the JSON states;
 - handler ids come from the rendered tree (each component's typed proto); an event without a
   handler (a window resize) makes Mesop send the full tree again, which is how the client learns
-  the thumbnails after a render it only received as a component diff.
+  the thumbnails after a render it only received as a component diff;
+- under a state session backend (`MESOP_STATE_SESSION_BACKEND`), each reply carries a state token,
+  and the next event sends that token instead of the states; when the answering process does not
+  know the token ("Token not found in state session backend."), the event is sent again with the
+  whole state, as Mesop's client does (the reply then counts both requests' bytes).
+
+A session keeps one keep-alive connection (`pinned`, as a browser tab does): behind gunicorn with
+several workers, every click then reaches the worker that accepted it. Unpinned, every click opens
+a new connection, so any worker may answer it: what a client without affinity sees.
 
 What it leaves out: the images themselves (on /gcs the browser would fetch them from storage, not
 from Mesop; on /memory and /base64 they arrive inside the replies, which are read in full).
@@ -36,14 +44,20 @@ from mesop.protos import ui_pb2 as pb
 
 STREAM_END = b"<stream_end>"
 STALE_CONNECTION = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+TOKEN_UNKNOWN = "Token not found in state session backend."  # Mesop's words; its client resends
 
 
 class ProtocolError(RuntimeError):
     """The server answered, but not as a working Mesop app does (an error reply, a bad status)."""
 
-    def __init__(self, message: str, status: int = 0) -> None:
+    def __init__(self, message: str, status: int = 0, reply: Reply | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.reply = reply  # what came back, when something did
+
+    @property
+    def served_by(self) -> str:
+        return self.reply.served_by if self.reply else ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,8 @@ class Reply:
     bytes_down: int
     seconds: float
     messages: list[pb.UiResponse] = field(default_factory=list)
+    served_by: str = ""  # the answering process, where the app names it (this app's X-Served-By)
+    state_resent: bool = False  # the token was unknown there, so the whole state went up again
 
     @property
     def root(self) -> pb.Component | None:
@@ -129,9 +145,15 @@ class Session:
     """One simulated browser tab on one page: its connection, its states, its last tree."""
 
     def __init__(
-        self, base_url: str, path: str, query: dict[str, str] | None = None, timeout: float = 120
+        self,
+        base_url: str,
+        path: str,
+        query: dict[str, str] | None = None,
+        timeout: float = 120,
+        pinned: bool = True,
     ) -> None:
         parts = urlsplit(base_url)
+        self.pinned = pinned
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.path = path
         self.query = [pb.QueryParam(key=k, values=[v]) for k, v in (query or {}).items()]
@@ -139,6 +161,7 @@ class Session:
         self.states: list[str] = []  # each stateclass's JSON, as the server sent it
         self._parsed: list[object] = []  # the same, parsed, to apply diffs without re-parsing
         self.root: pb.Component | None = None
+        self.state_token = ""  # the server keeps the states (a state session backend)
 
     def close(self) -> None:
         self.connection.close()
@@ -177,12 +200,30 @@ class Session:
         return [c for c in clickables(self.root) if c.label.startswith(prefix)]
 
     def _event(self, event: pb.UserEvent) -> Reply:
+        missed: Reply | None = None
+        if self.state_token:
+            event.state_token = self.state_token
+            try:
+                return self._post(pb.UiRequest(path=self.path, user_event=event))
+            except ProtocolError as error:
+                if TOKEN_UNKNOWN not in str(error) or error.reply is None:
+                    raise
+                missed = error.reply
+            event.ClearField("state_token")
         event.states.CopyFrom(pb.States(states=[pb.State(data=s) for s in self.states]))
-        return self._post(pb.UiRequest(path=self.path, user_event=event))
+        reply = self._post(pb.UiRequest(path=self.path, user_event=event))
+        if missed is not None:
+            reply.state_resent = True
+            reply.bytes_up += missed.bytes_up
+            reply.bytes_down += missed.bytes_down
+            reply.seconds += missed.seconds
+        return reply
 
     def _post(self, request: pb.UiRequest) -> Reply:
         body = base64.urlsafe_b64encode(request.SerializeToString())
         headers = {"Content-Type": "text/plain", "Origin": self.origin}
+        if not self.pinned:
+            self.connection.close()  # a new connection: whichever worker accepts it answers
         started = time.perf_counter()
         for attempt in (1, 2):
             try:
@@ -201,9 +242,11 @@ class Session:
         seconds = time.perf_counter() - started
         if response.will_close:
             self.connection.close()
-        reply = Reply(response.status, len(body), len(raw), seconds)
+        reply = Reply(response.status, len(body), len(raw), seconds,
+                      served_by=response.getheader("X-Served-By", ""))  # fmt: skip
         if response.status != 200:
-            raise ProtocolError(f"HTTP {response.status} from /__ui__", response.status)
+            raise ProtocolError(f"HTTP {response.status} from /__ui__", response.status,
+                                reply)  # fmt: skip
         ended = False
         for event in raw.split(b"\n\n"):
             data = event.removeprefix(b"data: ")
@@ -214,15 +257,18 @@ class Session:
                 continue
             message = pb.UiResponse.FromString(base64.b64decode(data))
             if message.HasField("error"):
-                raise ProtocolError(f"Mesop error: {message.error.exception}", response.status)
+                raise ProtocolError(f"Mesop error: {message.error.exception}", response.status,
+                                    reply)  # fmt: skip
             if message.HasField("update_state_event"):
                 self._update_states(message.update_state_event)
             reply.messages.append(message)
         if not ended:
-            raise ProtocolError("reply ended without <stream_end>", response.status)
+            raise ProtocolError("reply ended without <stream_end>", response.status,
+                                reply)  # fmt: skip
         return reply
 
     def _update_states(self, update: pb.UpdateStateEvent) -> None:
+        self.state_token = update.state_token
         if update.HasField("full_states"):
             self.states = [s.data for s in update.full_states.states]
             self._parsed = [json.loads(s) for s in self.states]

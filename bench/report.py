@@ -1,6 +1,6 @@
 """Tables, goal ratios and charts from the benchmarks' JSON, as README and docs/performance.md show.
 
-Reads bench/results/payload.json and load.json (and soak.json when present), writes
+Reads bench/results/payload.json, load.json and backends.json (and soak.json when present), writes
 bench/results/summary.md (every table) and the charts (PNG), and rewrites the generated blocks of
 README.md and docs/performance.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`), so
 the figures a reader sees are always the last run's. tests/test_bench.py checks that they are.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.click_cost import decompose
 from app.patterns import GOAL_ORDER, PATTERNS
+from bench import backends
 from bench.results import RESULTS
 from tests.harness import ROOT
 
@@ -287,6 +288,140 @@ def replace_block(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
 
 
+# ---------- bench/networks.py: from a click to the image shown, on real networks ----------
+
+NETWORK_DOCS = {"networks_headline": ROOT / "README.md",
+                "networks": ROOT / "docs" / "performance.md"}  # fmt: skip
+
+
+def seconds(value: float) -> str:
+    """Seconds for a reader: two decimals under 1 s, one under 10 s, whole seconds above."""
+    digits = 2 if value < 1 else 1 if value < 10 else 0
+    return f"{value:,.{digits}f} s"
+
+
+def _network_cases(networks: dict) -> dict[tuple[str, int], dict[str, dict]]:
+    """Rows by (page, size), then by profile, in the results' order."""
+    cases: dict[tuple[str, int], dict[str, dict]] = {}
+    for r in networks["rows"]:
+        cases.setdefault((r["path"], r["images"]), {})[r["profile"]] = r
+    return cases
+
+
+def _network_profiles(networks: dict) -> list[str]:
+    return list(dict.fromkeys(r["profile"] for r in networks["rows"]))
+
+
+def networks_table(networks: dict) -> str:
+    """One row per page and size; per profile, the median click and the meter's estimate."""
+    from app.units import human_bytes
+
+    names = _network_profiles(networks)
+    lines = ["| page | images | up | down | image from storage | "
+             + " | ".join(names) + " |",
+             "| --- | ---: | ---: | ---: | ---: |" + " ---: |" * len(names)]  # fmt: skip
+    for (path, size), by_profile in _network_cases(networks).items():
+        first = next(iter(by_profile.values()))
+        cells = []
+        for name in names:
+            r = by_profile.get(name)
+            once = "†" if r and r["clicks"] == 1 else ""
+            cells.append(f"**{seconds(r['seconds_median'])}**{once} "
+                         f"(meter {seconds(r['estimate_seconds'])})" if r else "n/a")  # fmt: skip
+        lines.append(f"| {path} | {size} | {human_bytes(first['up'])} | "
+                     f"{human_bytes(first['down'])} | {human_bytes(first['media'])} | "
+                     + " | ".join(cells) + " |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def networks_headline(networks: dict) -> str:
+    """README's sentence: the first profile (a phone on 4G), the largest gallery, every page."""
+    names = _network_profiles(networks)
+    if not names:
+        return "(no networks results yet: `python -m bench.networks`)"
+    largest = max(r["images"] for r in networks["rows"])
+    pages = [r for r in networks["rows"] if r["profile"] == names[0] and r["images"] == largest]
+    times = [f"**{seconds(r['seconds_median'])}** on `{r['path']}`" for r in pages]
+    listed = ", ".join(times[:-1]) + f" and {times[-1]}" if len(times) > 1 else times[0]
+    return (f"On a {names[0]}, a select click in a gallery of {largest} images takes {listed}, "
+            "from the click to the image shown (Chromium under Chrome's network emulation; "
+            "other networks and sizes, and the meter's estimates beside them, in "
+            "[docs/performance.md](docs/performance.md#on-real-networks-from-a-click-to-the-image)"
+            ").")  # fmt: skip
+
+
+def networks_chart(networks: dict, out_dir: Path) -> Path | None:
+    """Seconds per select at the largest size: a bar per page and profile, the meter's estimate
+    as a mark on each; log scale, as /base64 is a hundred times the others."""
+    if not networks["rows"]:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = _network_profiles(networks)
+    largest = max(r["images"] for r in networks["rows"])
+    cases = {path: by for (path, size), by in _network_cases(networks).items() if size == largest}
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    width = 0.8 / len(names)
+    for n, name in enumerate(names):
+        xs, measured, estimated = [], [], []
+        for i, by_profile in enumerate(cases.values()):
+            if name in by_profile:
+                xs.append(i + (n - (len(names) - 1) / 2) * width)
+                measured.append(by_profile[name]["seconds_median"])
+                estimated.append(by_profile[name]["estimate_seconds"])
+        ax.bar(xs, measured, width, label=name)
+        ax.scatter(xs, estimated, marker="_", s=200, color="black", zorder=3,
+                   label="meter's estimate" if n == 0 else None)  # fmt: skip
+    ax.set_xticks(range(len(cases)), list(cases))
+    ax.set(ylabel="seconds, click to image shown", yscale="log",
+           title=f"One select at {largest} images, under Chrome's network emulation")  # fmt: skip
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    out = out_dir / "networks.png"
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+def network_blocks(networks: dict) -> dict[str, str]:
+    """The generated parts: README's sentence, docs/performance.md's table and chart."""
+    meta = networks.get("meta", {})
+    run = meta.get("run_seconds")
+    took = f"The last run took {round(run / 60)} minutes ({run} s) on {meta.get('cpus', '?')} " \
+        f"CPUs, load average {meta.get('load_average_at_start', ['?'])[0]} at its start. " \
+        if run is not None else ""  # fmt: skip
+    table = "\n\n".join([
+        networks_table(networks),
+        "Median of the timed clicks (three; † one, where the meter predicted over "
+        f"{meta.get('one_click_above_estimate_seconds', 0):g} s), from the click to the image "
+        "shown; in brackets the payload meter's estimate for that network, read after a select "
+        "made without emulation. Bytes of a timed click on the first network (median; the pictures "
+        "differ a little in size): `/__ui__` up and down, and the image fetched outside it. "
+        + took + "Every click: `bench/results/networks.json`.",
+        "![Seconds per select on each network](../bench/results/networks.png)",
+    ])  # fmt: skip
+    return {"networks_headline": networks_headline(networks), "networks": table}
+
+
+def write_networks(results: Path = RESULTS, update_docs: bool = True) -> None:
+    """networks.json's chart, its section of summary.md and its doc blocks, when it exists."""
+    networks = load_json(results / "networks.json")
+    if not networks["rows"]:
+        return
+    parts = network_blocks(networks)
+    networks_chart(networks, results)
+    summary = results / "summary.md"
+    text = summary.read_text() if summary.exists() else ""
+    summary.write_text(text + "\n### On real networks: from a click to the image shown\n\n"
+                       + parts["networks"].replace("../bench/results/", "") + "\n")  # fmt: skip
+    if update_docs:
+        for name, doc in NETWORK_DOCS.items():
+            doc.write_text(replace_block(doc.read_text(), name, parts[name]))
+
+
 def write(results: Path = RESULTS, update_docs: bool = True) -> Path:
     payload, load = load_json(results / "payload.json"), load_json(results / "load.json")
     parts = blocks(payload, load)
@@ -303,6 +438,10 @@ def write(results: Path = RESULTS, update_docs: bool = True) -> Path:
     if update_docs:
         for name, doc in DOCS.items():
             doc.write_text(replace_block(doc.read_text(), name, parts[name]))
+        backends_doc = DOCS["tables"]
+        backends_md = backends.section(load_json(results / "backends.json"))
+        backends_doc.write_text(replace_block(backends_doc.read_text(), "backends", backends_md))
+    write_networks(results, update_docs)
     print(f"wrote {summary}", flush=True)
     return summary
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import report, state_shape
+from app.meter.meter import profiles as meter_profiles
+from app.patterns import PATHS
+from bench import backends, report, state_shape
 from bench.results import RESULTS
 from tests.harness import run_module
 
 
 def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
     run_module("bench", "--smoke", "--results-dir", str(tmp_path), timeout=600)
-    for name in ("payload.json", "load.json", "soak.json", "summary.md", "payload.png",
-                 "load.png", "soak.png", "soak.md"):  # fmt: skip
+    for name in ("payload.json", "load.json", "backends.json", "soak.json", "summary.md",
+                 "payload.png", "load.png", "soak.png", "soak.md", "networks.json",
+                 "networks.png"):  # fmt: skip
         assert (tmp_path / name).stat().st_size > 0, name
 
     payload = json.loads((tmp_path / "payload.json").read_text())
@@ -47,15 +50,42 @@ def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
         assert 0 < row["latency_ms_p50"] <= row["latency_ms_p95"]
         assert row["bytes_up_per_click"] > 0 and row["server_cpu_cores"] > 0
 
+    rows = json.loads((tmp_path / "backends.json").read_text())["rows"]
+    (clicks,) = [r for r in rows if r["kind"] == "payload"]  # memory backend, /gcs, 12 images
+    assert 0 < clicks["select_up"] < 1_000  # the token, not the state
+    assert clicks["select_server_cpu_ms_median"] > 0
+    cells = {(r["workers"], r["affinity"]): r for r in rows if r["kind"] == "load"}
+    assert set(cells) == {(1, "pinned"), (2, "pinned"), (2, "none")}
+    for cell in cells.values():
+        assert cell["errors"] == 0 and cell["clicks"] > 0, cell
+    assert cells[(1, "pinned")]["state_resent"] == cells[(2, "pinned")]["state_resent"] == 0
+    assert cells[(1, "pinned")]["processes_answering"] == 1
+    assert "| `memory` | /gcs | 2 | none |" in backends.section({"rows": rows, "meta": {}})
+
     soak = json.loads((tmp_path / "soak.json").read_text())
     assert soak["server_errors_5xx"] == 0 and soak["visits"] > 0
     assert all(s["rss_mb"] > 0 for s in soak["samples"])
+
+    check_networks_smoke(json.loads((tmp_path / "networks.json").read_text()))
 
     summary = (tmp_path / "summary.md").read_text()
     assert "throughput at 50 users" not in summary  # the smoke load ran 2 users, no such goal
     assert "/gcs select at 1 images vs the counter's click" in summary
     decomposed = summary.split("The cost of a click, decomposed")[1]
     assert decomposed.count("\n| /gcs | 1 |") == 1
+
+
+def check_networks_smoke(networks: dict) -> None:
+    """One /gcs click at 1 image on the first profile: timed, with its bytes and the meter's
+    estimate, and slower than loopback by at least the profile's two round trips."""
+    (row,) = networks["rows"]
+    profile = next(p for p in meter_profiles() if p["name"] == row["profile"])
+    assert (row["path"], row["images"], row["clicks"]) == ("/gcs", 1, 1)
+    assert row["seconds_median"] >= 2 * profile["rtt_ms"] / 1000  # the click, then the image
+    assert 0.5 < row["estimate_seconds"] / row["seconds_median"] < 2
+    assert row["up"] > 0 and row["down"] > 0 and row["media"] > 100_000  # from the bucket
+    (sample,) = row["samples"]
+    assert sample["seconds"] == row["seconds_median"] and sample["server_ms"] > 0
 
 
 def test_docs_show_the_committed_results() -> None:
@@ -66,6 +96,23 @@ def test_docs_show_the_committed_results() -> None:
     for name, body in report.blocks(payload, load).items():
         doc = report.DOCS[name]
         assert report.replace_block(doc.read_text(), name, body) == doc.read_text(), doc
+    doc = report.DOCS["tables"].read_text()
+    table = backends.section(report.load_json(RESULTS / "backends.json"))
+    assert report.replace_block(doc, "backends", table) == doc
+
+
+def test_docs_show_the_committed_network_results() -> None:
+    """README's sentence and docs/performance.md's table are what the report makes of the
+    committed networks.json, whose rows cover every page, size and profile."""
+    networks = report.load_json(RESULTS / "networks.json")
+    cases = {(r["path"], r["images"], r["profile"]) for r in networks["rows"]}
+    names = [p["name"] for p in meter_profiles()]
+    assert cases == {(p, s, n) for p in PATHS for s in (1, 12, 48) for n in names}
+    for name, body in report.network_blocks(networks).items():
+        doc = report.NETWORK_DOCS[name]
+        assert report.replace_block(doc.read_text(), name, body) == doc.read_text(), doc
+    gcs = next(r for r in networks["rows"] if (r["path"], r["profile"]) == ("/gcs", names[0]))
+    assert report.seconds(gcs["seconds_median"]) in report.NETWORK_DOCS["networks"].read_text()
 
 
 def test_state_shape_smoke_and_its_table_in_the_docs(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from app.meter.meter import profiles
 from app.patterns import PATTERNS
 from tests.gallery_page import add_samples, open_gallery, wait_until_shown
 from tests.harness import ROOT, Server, serve
+from tests.network import throttle
 from tests.wire import ui_traffic
 
 FOREIGN_APP = """
@@ -104,21 +105,6 @@ def test_the_meter_drops_into_another_app_and_agrees_with_chromium(
     expect(page.locator("payload-meter")).to_contain_text("Heaviest fields: Counter.notes 300 kB")
     estimates = json.loads(meter_value(page, "estimates"))
     assert set(estimates) == {p["name"] for p in profiles()}
-
-
-def throttle(page: Page, profile: dict | None) -> None:
-    """Chrome's network emulation with a meter profile (None: off), same units as the meter."""
-    session = page.context.new_cdp_session(page)
-    session.send("Network.enable")
-    if profile is None:
-        conditions = {"latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
-    else:
-        conditions = {
-            "latency": profile["rtt_ms"],
-            "downloadThroughput": profile["down_kbps"] * 1024 / 8,
-            "uploadThroughput": profile["up_kbps"] * 1024 / 8,
-        }
-    session.send("Network.emulateNetworkConditions", {"offline": False, **conditions})
 
 
 def select_timed(page: Page, name: str) -> float:

@@ -46,6 +46,11 @@ def ui_traffic(page: Page, action: Callable[[], object], timeout: float = 120_00
         page.remove_listener("requestfinished", end)
         page.remove_listener("requestfailed", end)
     assert request in ended, f"the /__ui__ request did not end within {timeout / 1000:.0f} s"
+    return measured(request)
+
+
+def measured(request: Request) -> Traffic:
+    """The bytes and time of a /__ui__ request that has ended."""
     # Mesop's client aborts the request itself as soon as it reads its end-of-stream marker; when
     # the server's closing chunk comes a moment later (threaded workers, a loaded machine), the
     # browser reports the request as aborted, its body complete. Any other failure is one.
@@ -56,6 +61,39 @@ def ui_traffic(page: Page, action: Callable[[], object], timeout: float = 120_00
     sizes = request.sizes()
     elapsed = request.timing["responseEnd"] - max(0.0, request.timing["requestStart"])
     return Traffic(up=sizes["requestBodySize"], down=sizes["responseBodySize"], ms=elapsed)
+
+
+class UiLog:
+    """The /__ui__ requests a page starts, measured when asked: for clicks in several pages at
+    once, which ui_traffic (one action, waited for there and then) cannot follow."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.started: list[Request] = []
+        self.ended: set[Request] = set()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Request) -> None:
+        if is_ui(request):
+            self.started.append(request)
+
+    def _ended(self, request: Request) -> None:
+        if is_ui(request):
+            self.ended.add(request)
+
+    def take(self, timeout: float = 120_000) -> Traffic:
+        """The bytes of the requests started since the last take, summed, once all have ended
+        (waiting up to `timeout` ms); forgets them. Its `ms` is the longest one's."""
+        taken, self.started = self.started, []
+        deadline = time.monotonic() + timeout / 1000
+        while any(r not in self.ended for r in taken) and time.monotonic() < deadline:
+            self.page.wait_for_timeout(20)  # lets Playwright deliver its events
+        assert all(r in self.ended for r in taken), "a /__ui__ request did not end in time"
+        each = [measured(r) for r in taken]
+        return Traffic(sum(t.up for t in each), sum(t.down for t in each),
+                       max((t.ms for t in each), default=0.0))  # fmt: skip
 
 
 def answered_by(page: Page, action: Callable[[], object]) -> int:
