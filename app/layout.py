@@ -6,19 +6,20 @@ Code excerpts are read from the running modules with `inspect.getsource`, so wha
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import mesop as me
 
 from app import serving
+from app.click_cost import decompose
 from app.gcs import bucket
-from app.handlers import bound
 from app.meter.meter import payload_meter
 from app.patterns import PATTERNS
 from app.units import human_bytes
@@ -50,34 +51,38 @@ def go(url: str, event: me.ClickEvent) -> None:
     me.navigate(url)
 
 
+NAV_PAGES = [{"url": url, "label": label} for url, label in PAGES]
+BRAND = "Mesop performance patterns"
+
+
+def navigate(event: me.WebEvent) -> None:
+    """A link of the navigation bar: {"url": ...}, one of PAGES (anything else is ignored: the
+    event comes from the browser)."""
+    url = event.value.get("url") if isinstance(event.value, dict) else None
+    if url in dict(PAGES):
+        me.navigate(url)
+
+
+# skip_validation: Mesop checks a component's arguments with pydantic on every call (every
+# render); these are the app's own, always a string.
+@me.web_component(path="./nav.js", skip_validation=True)
+def navigation(current: str) -> None:
+    """The bar of links to every page (app/nav.js): one component, not a box of buttons."""
+    me.insert_web_component(
+        name="page-nav",
+        key="page-nav",
+        properties={"brand": BRAND, "pages": NAV_PAGES, "current": current},
+        events={"navigateEvent": navigate},
+    )
+
+
 @me.content_component
 def frame(title: str, path: str) -> None:
     if embedded():  # a frame of /compare: no navigation, title or footer
         with me.box(style=me.Style(padding=me.Padding.all(12))):
             me.slot()
         return
-    with me.box(
-        style=me.Style(
-            background="#202124",
-            padding=me.Padding.symmetric(horizontal=24, vertical=12),
-            display="flex",
-            gap=20,
-            align_items="center",
-            flex_wrap="wrap",
-        )
-    ):
-        me.text("Mesop performance patterns", style=me.Style(color="white", font_weight="bold"))
-        for url, label in PAGES:
-            current = url == path
-            me.button(
-                label,
-                on_click=bound(go, url),
-                style=me.Style(
-                    color="white" if current else "#c6dafc",
-                    text_decoration="underline" if current else "none",
-                    font_weight="bold" if current else "normal",
-                ),
-            )
+    navigation(path)
     with me.box(
         style=me.Style(
             max_width=1280,
@@ -133,21 +138,59 @@ def bench_rows(path: str) -> list[dict[str, Any]]:
 
 
 def measured(path: str) -> None:
-    """This pattern's recorded benchmark figures (bench/payload.py), so the page shows its cost."""
+    """This pattern's recorded benchmark figures (bench/payload.py), so the page shows its cost,
+    and where a click's server CPU goes (in the same markdown: no component more)."""
+    text = measured_text(path)
+    if text:
+        me.markdown(text, style=me.Style(font_size=14, margin=me.Margin(bottom=16)))
+
+
+@functools.cache
+def measured_text(path: str) -> str:
+    """Built once per process, not on each of a click's two renders: the recorded results do
+    not change while the app runs (`_results` reads them once)."""
     rows = bench_rows(path)
     if not rows:
-        return
+        return ""
     lines = [
         f"| {r['images']} | {human_bytes(r['select_up'])} | {human_bytes(r['select_down'])} | "
         f"{human_bytes(r['select_media'])} | {r['select_server_ms_median']} ms |"
         for r in rows
     ]
-    me.markdown(
+    return (
         "**Measured** (one select click, Chromium against gunicorn, `python -m bench.payload`):\n\n"
         "| images | up | down | image from storage | server time |\n"
-        "| ---: | ---: | ---: | ---: | ---: |\n" + "\n".join(lines),
-        style=me.Style(font_size=14, margin=me.Margin(bottom=16)),
+        "| ---: | ---: | ---: | ---: | ---: |\n" + "\n".join(lines) + click_cost(path)
     )
+
+
+def click_cost(path: str) -> str:
+    """The lesson of the decomposed click (app/click_cost.py), from the recorded figures: what
+    every component on the page costs. Empty when the results predate that measurement."""
+    cost = decompose(_results("payload.json"), path)
+    if cost is None:
+        return ""
+    per = cost.us_per_component
+    each = (
+        f", about {per} µs each per render: every component left out saves about {2 * per} µs "
+        "of every click"
+        if per
+        else ""
+    )
+    return (
+        f"\n\n**Where a select click's server CPU goes** ({cost.images} images, median): "
+        f"{_part(cost.floor_ms)} is Mesop's floor (a counter's click), {_part(cost.state_ms)} "
+        f"this app's state classes and middlewares, {_part(cost.frame_ms)} the page's frame "
+        f"(navigation, explanation, meter), {_part(cost.pattern_ms)} the gallery; "
+        f"{cost.total_ms} ms in all, {cost.times_floor}× the counter's. Mesop builds all "
+        f"{cost.components} components of this page twice per click{each}."
+    )
+
+
+def _part(ms: float) -> str:
+    """A part of the decomposition: a difference of two medians, so one near zero can come out
+    a little negative; it then reads as what it is."""
+    return f"{ms} ms" if ms > 0 else "about 0 ms (within the noise)"
 
 
 def meter(path: str) -> None:
@@ -156,13 +199,17 @@ def meter(path: str) -> None:
     payload_meter(path)
 
 
+# Space below a block as its own margin, not as an empty box after it: every component is
+# rendered twice per click, an empty box too.
+SPACED = me.Style(margin=me.Margin(bottom=16))
+
+
 def recorded(path: str) -> None:
     """...and as the benchmark recorded it, below the explanation, so a visitor can check the
     recorded figures against their own clicks."""
-    if bench_rows(path) and not embedded():
-        with me.expansion_panel(title="Recorded by the benchmark"):
+    if measured_text(path) and not embedded():
+        with me.expansion_panel(title="Recorded by the benchmark", style=SPACED):
             measured(path)
-        me.box(style=me.Style(height=16))
 
 
 def where_it_lives(where: str, gallery_id: str, caveat: str = "") -> None:
@@ -185,9 +232,23 @@ def explanation(markdown: str, *code: Callable[..., Any] | type) -> None:
     meter, which come first on the page (and alone in a frame of /compare)."""
     if embedded():
         return
-    me.box(style=me.Style(height=24))
-    me.markdown(markdown, style=me.Style(max_width=900))
+    me.markdown(markdown, style=me.Style(max_width=900, margin=me.Margin(top=40)))
     if code:
-        with me.expansion_panel(title="The key code"):
-            me.code(source_of(*code), language="python")
-    me.box(style=me.Style(height=16))
+        with me.expansion_panel(title="The key code", style=SPACED):
+            # What me.code renders (a fenced block in me.markdown), one component fewer.
+            me.markdown(f"```python\n{source_of(*code)}\n```")
+
+
+@contextlib.contextmanager
+def pattern_page(
+    path: str, title: str, text: str, code: tuple[Callable[..., Any] | type, ...]
+) -> Iterator[None]:
+    """A pattern's page around its own content (the `with` block): the frame, the meter above,
+    the explanation with its key code and the recorded figures below. One function, so that the
+    benchmark's frame (bench/frame_app.py, the page without its gallery) renders what the pages
+    render, and stays true when this changes."""
+    with frame(title=title, path=path):
+        meter(path)
+        yield
+        explanation(text, *code)
+        recorded(path)

@@ -8,6 +8,7 @@ off again here, so a stray `import config` fails in development as it does in pr
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import mesop as me
@@ -59,15 +60,21 @@ from pages import compare, home  # noqa: E402
 PAGE_MODULES = (home, compare, *(importlib.import_module(p.page) for p in PATTERNS))
 
 
-def guarded(mesop_app: WsgiApp) -> WsgiApp:
+def state_classes() -> list[type]:
+    """The state classes of the patterns as they are now: hot reload re-imports app.patterns."""
+    return [p.state for p in sys.modules["app.patterns"].PATTERNS]
+
+
+def guarded(mesop_app: WsgiApp, classes: Callable[[], list[type]] = state_classes) -> WsgiApp:
     """Mesop's WSGI app behind the app's middlewares, outermost last:
     state_shape refuses a state whose shape the app would never make (app/state_shape.py);
     request_limit refuses a request over GALLERY_MAX_REQUEST_BYTES before Mesop reads it, lets
     large requests take turns, and ends one whose body trickles (GALLERY_REQUEST_BODY_SECONDS);
     media.mount serves /database's images at /media/... (app/database/media.py);
     timing.wrap returns the app unchanged unless GALLERY_TIMING_LOG is set (for the benchmarks);
-    serving.tag_responses names the answering process in each response (see app/serving.py)."""
-    checked = state_shape.wrap(mesop_app, state_classes)
+    serving.tag_responses names the answering process in each response (see app/serving.py).
+    classes: the state classes a request may carry (bench/frame_app.py adds its counter's)."""
+    checked = state_shape.wrap(mesop_app, classes)
     limited = request_limit.wrap(
         checked,
         settings.max_request_bytes,
@@ -75,11 +82,6 @@ def guarded(mesop_app: WsgiApp) -> WsgiApp:
         settings.request_body_seconds,
     )
     return serving.tag_responses(timing.wrap(media.mount(limited)))
-
-
-def state_classes() -> list[type]:
-    """The state classes of the patterns as they are now: hot reload re-imports app.patterns."""
-    return [p.state for p in sys.modules["app.patterns"].PATTERNS]
 
 
 # The WSGI app for gunicorn; `mesop app/main.py` serves its own Flask app, guarded the same way

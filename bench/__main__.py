@@ -51,10 +51,11 @@ def main() -> None:
     started = time.monotonic()
     if "payload" in args.parts:
         if args.smoke:
-            payload.run(["/gcs"], [1], 2, ["default", "floor"], scratch, results / "payload.json")
+            payload.run(["/gcs"], [1], 2, ["default", "floor", "frame"], scratch,
+                        results / "payload.json")  # fmt: skip
         else:
             payload.run_isolated(list(PATHS), [1, 12, 48], 20,
-                                 [*(v.name for v in payload.VARIANTS), "floor"],
+                                 [*(v.name for v in payload.VARIANTS), "floor", "frame"],
                                  results / "payload.json")  # fmt: skip
         print(f"payload done at {time.monotonic() - started:.0f} s", flush=True)
     if "backends" in args.parts:

@@ -8,21 +8,12 @@ click: one tiny state, one handler, one changed text.
 import mesop as me
 
 from app import timing
-
-
-@me.stateclass
-class Counter:
-    clicks: int
-
-
-def increment(event: me.ClickEvent) -> None:
-    me.state(Counter).clicks += 1
+from bench.counter import counter
 
 
 @me.page(path="/", title="Counter")
-def counter() -> None:
-    me.button("Count", type="flat", on_click=increment)
-    me.text(f"Clicked {me.state(Counter).clicks} times")
+def counter_page() -> None:
+    counter()
 
 
 app = me.create_wsgi_app()

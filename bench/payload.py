@@ -11,16 +11,23 @@ Besides each page as it ships (variant "default"), /base64 is measured under Mes
 state) and `MESOP_WEBSOCKETS_ENABLED=true` (variant "websockets": state stays in the server's
 per-connection context; bytes are websocket frame payloads, and the server's time per interaction
 is not logged, as the whole connection is one request). The floor (path "/counter", variant
-"floor") is bench/counter_app.py's button: Mesop's smallest click.
+"floor") is bench/counter_app.py's button: Mesop's smallest click. The same button inside the app
+(variant "in-app": its state classes and middlewares) and inside each page's frame (variant
+"frame", path the page's: navigation, explanation, meter, no gallery) come from
+bench/frame_app.py; with them the report splits a select click's server CPU into floor, state,
+frame and pattern. Every row of those variants and of "default" also counts the components one
+render of the page makes (`components`, through bench/protocol.py's client).
 
     .venv/bin/python -m bench.payload                 # everything, at 1, 12, 48 images
     .venv/bin/python -m bench.payload --paths /gcs --sizes 1 48 --clicks 40 --out results.json
+    .venv/bin/python -m bench.payload --paths /gcs --sizes 48 --variants default floor frame
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -30,9 +37,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Page, WebSocket, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, expect, sync_playwright
 
 from app.patterns import PATHS
+from bench.counter import FRAME
+from bench.protocol import rendered_components
 from bench.results import RESULTS, finish, percentile
 from tests import timing_log
 from tests.conftest import chromium_path
@@ -218,40 +227,55 @@ def measure(
     }
 
 
-def measure_counter(page: Page, url: str, clicks: int, log: Path) -> dict:
-    """The floor: the counter's button clicked `clicks` times, measured like a select click."""
-    page.goto(url)
-    button = page.get_by_role("button", name="Count")
-    expect(button).to_be_enabled()
-    traffic: list[Traffic] = []
-    server: list[float] = []
-    cpu: list[float] = []
+def measure_counters(
+    browser: Browser, cases: list[tuple[str, str, str]], clicks: int, log: Path
+) -> list[dict]:
+    """Counters' buttons, each clicked `clicks` times and measured like a select click: the
+    floor (bench/counter_app.py), or the same button inside the app and inside pages' frames
+    (bench/frame_app.py). cases: (url, path, variant) per row. With several cases, one click
+    each in turn, so that a burst of other work on the machine weighs on all of them alike:
+    the report subtracts them from one another."""
+    pages = []
+    for url, _, _ in cases:
+        page = browser.new_context().new_page()
+        page.goto(url)
+        expect(page.get_by_role("button", name="Count")).to_be_enabled()
+        pages.append(page)
+    traffic: list[list[Traffic]] = [[] for _ in cases]
+    server: list[list[float]] = [[] for _ in cases]
+    cpu: list[list[float]] = [[] for _ in cases]
     for n in range(clicks):
-        logged = timing_log.count(log)
-        traffic.append(ui_bytes(page, button.click))
-        expect(page.get_by_text(f"Clicked {n + 1} times")).to_be_visible()
-        wall, thread_cpu = server_time(log, logged)
-        server.append(wall)
-        cpu.append(thread_cpu)
-    return {
-        "path": "/counter",
-        "variant": "floor",
-        "images": 0,
-        "add_up": 0,
-        "add_down": 0,
-        "select_up": traffic[-1].up,
-        "select_down": traffic[-1].down,
-        "select_media": 0,
-        "reselect_media": 0,
-        **summary("select_server_ms", server),
-        **summary("select_server_cpu_ms", cpu),
-        **summary("reselect_server_ms", []),  # a counter has nothing to re-select
-        **summary("reselect_server_cpu_ms", []),
-        **summary("route_image_cpu_ms", []),
-        "select_browser_ms_median": round(statistics.median(t.ms for t in traffic), 1),
-        "add_server_ms": None,
-        "add_server_cpu_ms": None,
-    }
+        for i, page in enumerate(pages):
+            logged = timing_log.count(log)
+            traffic[i].append(ui_bytes(page, page.get_by_role("button", name="Count").click))
+            expect(page.get_by_text(f"Clicked {n + 1} times")).to_be_visible()
+            wall, thread_cpu = server_time(log, logged)
+            server[i].append(wall)
+            cpu[i].append(thread_cpu)
+    for page in pages:
+        page.context.close()
+    return [
+        {
+            "path": path,
+            "variant": variant,
+            "images": 0,
+            "add_up": 0,
+            "add_down": 0,
+            "select_up": traffic[i][-1].up,
+            "select_down": traffic[i][-1].down,
+            "select_media": 0,
+            "reselect_media": 0,
+            **summary("select_server_ms", server[i]),
+            **summary("select_server_cpu_ms", cpu[i]),
+            **summary("reselect_server_ms", []),  # a counter has nothing to re-select
+            **summary("reselect_server_cpu_ms", []),
+            **summary("route_image_cpu_ms", []),
+            "select_browser_ms_median": round(statistics.median(t.ms for t in traffic[i]), 1),
+            "add_server_ms": None,
+            "add_server_cpu_ms": None,
+        }
+        for i, (_, path, variant) in enumerate(cases)
+    ]
 
 
 def print_row(row: dict) -> None:
@@ -260,7 +284,7 @@ def print_row(row: dict) -> None:
         f"payload {row['path']:8} {row['variant']:12} {row['images']:3} images | select: "
         f"{row['select_up']:>10,} B up {row['select_down']:>9,} B down "
         f"{row['select_media']:>8,} B media, server {server} ms "
-        f"(cpu {row['select_server_cpu_ms_median']}) | "
+        f"(cpu {row['select_server_cpu_ms_median']}, {row.get('components')} components) | "
         f"last add: {row['add_up']:>10,} B up {row['add_down']:>10,} B down",
         flush=True,
     )
@@ -274,7 +298,10 @@ def run(
     scratch: Path,
     out: Path | None = RESULTS / "payload.json",
 ) -> dict:
-    """Every chosen variant's pages at every size, then the counter floor; one browser."""
+    """Every chosen variant's pages at every size, then the counters (the floor, in the app, in
+    the frames); one browser. The counters get twice the clicks: a counter's click is quick, and
+    the report subtracts their medians from one another and from the pages' (app/click_cost.py),
+    which adds their noise."""
     rows = []
     log = scratch / "timing.jsonl"
     with sync_playwright() as pw:
@@ -294,24 +321,45 @@ def run(
                             page, server.url + path, size, clicks, None if ws else log, meter
                         )
                         context.close()
-                        rows.append({"path": path, "variant": variant.name, **measured})
+                        # Counted by bench/protocol.py's client (it speaks the default set-up),
+                        # on a gallery of whole 12-image chunks: at 1 image, of 12, the same tree.
+                        counted = None
+                        if variant.name == "default":
+                            counted = rendered_components(
+                                server.url, path, math.ceil(size / SAMPLES_PER_CLICK)
+                            )
+                        rows.append({"path": path, "variant": variant.name, **measured,
+                                     "components": counted})  # fmt: skip
                         print_row(rows[-1])
         if "floor" in variants:
             env = {"GALLERY_TIMING_LOG": str(log), "GCS_EMULATOR_DATA_DIR": str(scratch / "gcs")}
             with serve("gunicorn", env=env, wsgi_app="bench.counter_app:timed_app",
                        gunicorn_args=SYNC, log_dir=scratch) as server:  # fmt: skip
-                context = browser.new_context()
-                rows.append(measure_counter(context.new_page(), server.url, clicks, log))
-                context.close()
+                rows += measure_counters(browser, [(server.url, "/counter", "floor")], 2 * clicks,
+                                         log)  # fmt: skip
+                rows[-1]["components"] = rendered_components(server.url, "/")
                 print_row(rows[-1])
+        if "frame" in variants:  # the counter inside the app, then inside each page's frame
+            env = {"GALLERY_TIMING_LOG": str(log), "GCS_EMULATOR_DATA_DIR": str(scratch / "gcs")}
+            with serve("gunicorn", env=env, wsgi_app="bench.frame_app:app",
+                       gunicorn_args=SYNC, log_dir=scratch) as server:  # fmt: skip
+                served = [FRAME] + [FRAME + path for path in PATHS if path in paths]
+                cases = [(server.url + served[0], "/counter", "in-app")]
+                cases += [(server.url + s, s.removeprefix(FRAME), "frame") for s in served[1:]]
+                for row, page_path in zip(measure_counters(browser, cases, 2 * clicks, log),
+                                          served, strict=True):  # fmt: skip
+                    rows.append({**row, "components": rendered_components(server.url, page_path)})
+                    print_row(rows[-1])
         browser.close()
     meta = {
         "server": "gunicorn app.main:app, 1 sync worker (production mode), loopback; "
-        "variant websockets: 1 gthread worker, 8 threads",
+        "variant websockets: 1 gthread worker, 8 threads; floor: bench.counter_app, in-app and "
+        "frame: bench.frame_app, the same way",
         "browser": "chromium (headless)",
         "measured_with": "Playwright request.sizes() on /__ui__ (websockets: frame payload "
         "lengths); server time from app/timing.py (wall and thread CPU)",
         "clicks_per_case": clicks,
+        "clicks_per_counter_case": 2 * clicks,
     }
     return finish(meta, rows, out)
 
@@ -332,11 +380,12 @@ def run_isolated(
     groups = [(v.name, p, [size]) for v in VARIANTS if v.name in variants
               for p in v.paths if p in paths for size in sizes]  # fmt: skip
     groups += [("floor", "", sizes)] if "floor" in variants else []
+    groups += [("frame", " ".join(paths), sizes)] if "frame" in variants else []
     for variant, path, case_sizes in groups:
         scratch = Path(tempfile.mkdtemp(prefix="bench-payload-"))
         command = [sys.executable, "-m", "bench.payload", "--variants", variant, "--paths",
-                   path or "/", "--sizes", *map(str, case_sizes), "--clicks", str(clicks),
-                   "--out", str(scratch / "part.json")]  # fmt: skip
+                   *(path or "/").split(), "--sizes", *map(str, case_sizes), "--clicks",
+                   str(clicks), "--out", str(scratch / "part.json")]  # fmt: skip
         for attempt in (1, 2):
             try:
                 subprocess.run(command, cwd=ROOT, check=True, timeout=timeout)
@@ -359,8 +408,9 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 12, 48])
     parser.add_argument("--clicks", type=int, default=20, help="select clicks timed per case")
     parser.add_argument(
-        "--variants", nargs="+", default=[*(v.name for v in VARIANTS), "floor"],
-        help="default, state-memory, websockets, floor (the counter page)",
+        "--variants", nargs="+", default=[*(v.name for v in VARIANTS), "floor", "frame"],
+        help="default, state-memory, websockets, floor (the counter page), frame (the counter "
+        "inside the app and inside each page's frame: bench/frame_app.py)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS / "payload.json")
     args = parser.parse_args()

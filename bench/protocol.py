@@ -116,6 +116,12 @@ def clickables(root: pb.Component) -> Iterator[Clickable]:
             yield Clickable(grid.handler_id, grid.key, f"Thumbnail: {thumb['name']}", payload)
 
 
+def components(root: pb.Component) -> int:
+    """How many components a render made: every node of the tree, the root included. Mesop
+    builds each of them on every render, and renders the page twice per click."""
+    return sum(1 for _ in _walk(root))
+
+
 def _walk(component: pb.Component) -> Iterator[pb.Component]:
     yield component
     for child in component.children:
@@ -274,3 +280,27 @@ class Session:
             delta = Delta(flat_dict_list=changes, mutate=True, raise_errors=True)
             self._parsed[index] = self._parsed[index] + delta
             self.states[index] = json.dumps(self._parsed[index])
+
+
+def rendered_components(base_url: str, path: str, additions: int = 0) -> int:
+    """How many components one render of a page makes after its click: with `additions`, a
+    select after that many "Add sample images" clicks (12 images each) on a gallery of this
+    client's own; without, a counter's click ("Count"). Counted in the whole tree Mesop sends
+    after the click. Mesop builds every one of them twice per click (bench/payload.py records
+    them; tests/test_components.py bounds them)."""
+    session = Session(base_url, path)
+    try:
+        session.init()
+        if additions:
+            for _ in range(additions):
+                session.click(session.find("Add sample images")[0])
+            session.refresh_tree()
+            session.click(session.find("Thumbnail")[0])
+        else:
+            session.click(session.find("Count")[0])
+        session.refresh_tree()  # the whole tree, as rendered after the click
+        if session.root is None:
+            raise ProtocolError(f"{path}: no component tree")
+        return components(session.root)
+    finally:
+        session.close()

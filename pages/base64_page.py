@@ -22,6 +22,9 @@ answers with the changed state. And since every `@me.stateclass` rides along on 
 this page's weight is also carried by clicks on the other pages once you have visited it.
 """
 
+TITLE = "Images as base64 in state"
+CODE = (Base64GalleryState, as_data_urls, StateStore.add, StateStore.shown)
+
 
 @me.page(
     path=PATTERN.path,
@@ -29,10 +32,5 @@ this page's weight is also carried by clicks on the other pages once you have vi
     security_policy=layout.security_policy(),
 )
 def base64_page() -> None:
-    with layout.frame(title="Images as base64 in state", path=PATTERN.path):
-        layout.meter(PATTERN.path)
+    with layout.pattern_page(PATTERN.path, TITLE, EXPLANATION, CODE):
         gallery(STORE)
-        layout.explanation(
-            EXPLANATION, Base64GalleryState, as_data_urls, StateStore.add, StateStore.shown
-        )
-        layout.recorded(PATTERN.path)

@@ -35,6 +35,9 @@ Locally the database is SQLite in one file (`.db-data/`), in WAL mode so that se
 share it; set `DATABASE_URL=postgresql+psycopg://…` for PostgreSQL or Cloud SQL.
 """
 
+TITLE = "Images in a database, served by the app"
+CODE = (DatabaseGalleryState, DatabaseStore.add, DatabaseStore.cards, media.serve)
+
 
 def on_load(event: me.LoadEvent) -> None:
     STORE.restore()
@@ -61,11 +64,6 @@ def where_it_lives() -> None:
     security_policy=layout.security_policy(),
 )
 def database_page() -> None:
-    with layout.frame(title="Images in a database, served by the app", path=PATTERN.path):
-        layout.meter(PATTERN.path)
+    with layout.pattern_page(PATTERN.path, TITLE, EXPLANATION, CODE):
         where_it_lives()
         gallery(STORE)
-        layout.explanation(
-            EXPLANATION, DatabaseGalleryState, DatabaseStore.add, DatabaseStore.cards, media.serve
-        )
-        layout.recorded(PATTERN.path)

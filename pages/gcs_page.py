@@ -44,6 +44,18 @@ Locally, with nothing set, the app runs an embedded GCS emulator and signs with 
 made at start-up.
 """
 
+TITLE = "Images in Cloud Storage, served by signed URLs"
+CODE = (
+    GcsGalleryState,
+    GcsStore.add,
+    GcsStore.cards,
+    UrlSigner.urls,
+    UrlSigner._sign,
+    GcsStore.upload_targets,
+    UrlSigner.upload_url,
+    direct_upload.uploads_arrived,
+)
+
 
 def on_load(event: me.LoadEvent) -> None:
     STORE.restore()
@@ -67,19 +79,6 @@ def where_it_lives() -> None:
     security_policy=layout.security_policy(),
 )
 def gcs_page() -> None:
-    with layout.frame(title="Images in Cloud Storage, served by signed URLs", path=PATTERN.path):
-        layout.meter(PATTERN.path)
+    with layout.pattern_page(PATTERN.path, TITLE, EXPLANATION, CODE):
         where_it_lives()
         gallery(STORE, direct_uploads=True)
-        layout.explanation(
-            EXPLANATION,
-            GcsGalleryState,
-            GcsStore.add,
-            GcsStore.cards,
-            UrlSigner.urls,
-            UrlSigner._sign,
-            GcsStore.upload_targets,
-            UrlSigner.upload_url,
-            direct_upload.uploads_arrived,
-        )
-        layout.recorded(PATTERN.path)

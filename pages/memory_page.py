@@ -34,6 +34,9 @@ Mesop's own `MESOP_STATE_SESSION_BACKEND=memory` does something similar for the 
 pages, all state), and still sends state *down*; this page does it for its heavy data only.
 """
 
+TITLE = "State kept in server memory"
+CODE = (MemoryGalleryState, MemoryStore.add, MemoryStore._images, GalleryMemory.lookup)
+
 
 def on_load(event: me.LoadEvent) -> None:
     STORE.restore()
@@ -57,15 +60,6 @@ def memory_figures(held: GalleryMemory) -> None:
     security_policy=layout.security_policy(),
 )
 def memory_page() -> None:
-    with layout.frame(title="State kept in server memory", path=PATTERN.path):
-        layout.meter(PATTERN.path)
+    with layout.pattern_page(PATTERN.path, TITLE, EXPLANATION, CODE):
         memory_figures(memory())
         gallery(STORE)
-        layout.explanation(
-            EXPLANATION,
-            MemoryGalleryState,
-            MemoryStore.add,
-            MemoryStore._images,
-            GalleryMemory.lookup,
-        )
-        layout.recorded(PATTERN.path)

@@ -31,6 +31,16 @@ def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
         assert 0 < row["select_server_cpu_ms_median"] <= row["select_server_ms_p95"] * 1.05
     assert gcs["select_media"] > 0  # the image came from storage, not through /__ui__
     assert 0 < gcs["reselect_server_cpu_ms_median"] <= gcs["reselect_server_ms_p95"] * 1.05
+    # The decomposition's parts: the counter inside the app, and inside /gcs's frame.
+    in_app = next(r for r in payload["rows"] if r["variant"] == "in-app")
+    frame = next(r for r in payload["rows"] if r["variant"] == "frame")
+    assert frame["path"] == "/gcs" and in_app["path"] == "/counter"
+    for row in (in_app, frame):
+        assert 0 < row["select_server_cpu_ms_median"] <= row["select_server_ms_p95"] * 1.05
+    # Components per render: the counter's (a button is three, its text one, the root),
+    # then more in the app's frame, more again on the page.
+    assert floor["components"] == in_app["components"] == 5
+    assert 5 < frame["components"] < gcs["components"]
 
     load = json.loads((tmp_path / "load.json").read_text())
     assert {r["pattern"] for r in load["rows"]} == {"counter", "/gcs"}
@@ -61,6 +71,8 @@ def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
     summary = (tmp_path / "summary.md").read_text()
     assert "throughput at 50 users" not in summary  # the smoke load ran 2 users, no such goal
     assert "/gcs select at 1 images vs the counter's click" in summary
+    decomposed = summary.split("The cost of a click, decomposed")[1]
+    assert decomposed.count("\n| /gcs | 1 |") == 1
 
 
 def check_networks_smoke(networks: dict) -> None:

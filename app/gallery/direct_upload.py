@@ -245,7 +245,8 @@ def uploader(store: DirectUploadStore, disabled: bool) -> None:
     direct_uploader(bound(request_uploads, store), bound(uploads_arrived, store), disabled=disabled)
 
 
-@me.web_component(path="./direct_upload.js")
+# skip_validation: Mesop would check the arguments with pydantic on every render (every click).
+@me.web_component(path="./direct_upload.js", skip_validation=True)
 def direct_uploader(
     on_request: Callable[[me.WebEvent], Any],
     on_arrived: Callable[[me.WebEvent], Any],
@@ -270,7 +271,8 @@ def direct_uploader(
     )
 
 
-@me.web_component(path="./direct_upload.js")
+# skip_validation: Mesop would check the arguments with pydantic on every render (every click).
+@me.web_component(path="./direct_upload.js", skip_validation=True)
 def direct_upload_status() -> None:
     """Each file of the current batch: refused in the browser, its progress, how it ended."""
     me.insert_web_component(name="direct-upload-status", key="direct-upload-status")

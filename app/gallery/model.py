@@ -5,8 +5,6 @@ is whatever the browser should load: a data URL, a signed URL, a URL of the app'
 That one string is where the patterns differ; everything else on a gallery page is the same code.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,6 +16,10 @@ from app.state_shape import bound
 NOTICE_CHARS = 16_000  # a batch's refusals: 20 files with a name and a reason each, and more
 
 
+# No `from __future__ import annotations` in this module: Mesop 1.3.7 reads the type hints of
+# every state class, and of this dataclass nested in them, on every request
+# (typing.get_type_hints), and string annotations are evaluated anew each time
+# (docs/performance.md, "The cost of a click, decomposed").
 @dataclass
 class GalleryStatus:
     """UI state every gallery page has, kept small: it rides along on every request."""

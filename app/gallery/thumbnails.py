@@ -16,10 +16,12 @@ import mesop as me
 
 from app.gallery.model import Card
 
+# skip_validation (below): Mesop checks a component's arguments with pydantic on every call, and
+# these are rendered on every click; their arguments are the store's own cards.
 CHUNK = 12  # thumbnails per chunk: one "Add sample images" batch
 
 
-@me.web_component(path="./thumbnails.js")
+@me.web_component(path="./thumbnails.js", skip_validation=True)
 def thumbnail_chunk(index: int, thumbnails: list[dict[str, str]]) -> None:
     """Up to CHUNK thumbnails' data ({key, name, src}); the grid draws them."""
     me.insert_web_component(
@@ -29,7 +31,7 @@ def thumbnail_chunk(index: int, thumbnails: list[dict[str, str]]) -> None:
     )
 
 
-@me.web_component(path="./thumbnails.js")
+@me.web_component(path="./thumbnails.js", skip_validation=True)
 def thumbnail_grid(selected: str, on_select: Callable[[me.WebEvent], Any]) -> None:
     """Every chunk's thumbnails, with `selected` outlined. A click sends {"key": ...}."""
     me.insert_web_component(

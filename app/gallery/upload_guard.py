@@ -20,7 +20,8 @@ def batch_bytes(max_request_bytes: int) -> int:
     return max_request_bytes * 3 // 4 - min(STATE_ROOM, max_request_bytes // 4)
 
 
-@me.web_component(path="./upload_guard.js")
+# skip_validation: Mesop would check the arguments with pydantic on every render (every click).
+@me.web_component(path="./upload_guard.js", skip_validation=True)
 def upload_guard(max_file_bytes: int, max_batch_bytes: int) -> None:
     me.insert_web_component(
         name="upload-guard",

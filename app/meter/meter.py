@@ -44,7 +44,9 @@ def state_classes() -> list[dict[str, Any]]:
     ]
 
 
-@me.web_component(path="./meter.js")
+# skip_validation: Mesop checks a component's arguments with pydantic on every render; the meter
+# is rendered on every click of the page that shows it, and its one argument is a string.
+@me.web_component(path="./meter.js", skip_validation=True)
 def payload_meter(page: str = "") -> None:
     """The meter: last interaction, this visit, what the state weighs and what the last click
     would take on a few networks. page: the path its figures are kept under (default: the

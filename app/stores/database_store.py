@@ -12,8 +12,6 @@ Tables (app/database/schema.py):
                     thumb, width, height, size_bytes            and thumb name blobs
 """
 
-from __future__ import annotations
-
 import hashlib
 import time
 from dataclasses import dataclass
@@ -33,6 +31,9 @@ from app.gallery.processing import ImageRejected, ProcessedImage
 from app.units import human_bytes
 
 
+# No `from __future__ import annotations` in this module: Mesop 1.3.7 reads a state class's
+# type hints on every request (typing.get_type_hints), and string annotations are evaluated
+# anew each time (docs/performance.md, "The cost of a click, decomposed").
 @me.stateclass
 class DatabaseGalleryState:
     gallery_id: str  # also in the URL (?gallery=...), so a reload or a restart finds it again

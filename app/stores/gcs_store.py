@@ -19,8 +19,6 @@ Bucket layout:
                                                                 (a lifecycle rule removes strays)
 """
 
-from __future__ import annotations
-
 import re
 import secrets
 import threading
@@ -43,6 +41,9 @@ from app.gcs import bucket
 CACHE_CONTROL = "private, max-age=31536000, immutable"  # names are content hashes: never stale
 
 
+# No `from __future__ import annotations` in this module: Mesop 1.3.7 reads a state class's
+# type hints on every request (typing.get_type_hints), and string annotations are evaluated
+# anew each time (docs/performance.md, "The cost of a click, decomposed").
 @me.stateclass
 class GcsGalleryState:
     gallery_id: str  # also in the URL (?gallery=...), so a reload or a restart finds it again

@@ -6,8 +6,6 @@ every click. The price: the gallery lives in one process. It needs session affin
 are several workers or replicas, it dies with the process, and its memory must be bounded.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import mesop as me
@@ -19,6 +17,9 @@ from app.gallery.processing import ImageRejected, ProcessedImage
 from app.memory.galleries import GalleryFull, GalleryGone, HeldImage, memory
 
 
+# No `from __future__ import annotations` in this module: Mesop 1.3.7 reads a state class's
+# type hints on every request (typing.get_type_hints), and string annotations are evaluated
+# anew each time (docs/performance.md, "The cost of a click, decomposed").
 @me.stateclass
 class MemoryGalleryState:
     gallery_id: str  # also in the URL (?gallery=...), so a reload finds the gallery again

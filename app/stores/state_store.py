@@ -5,8 +5,6 @@ of it to the server on every click: with 12 photos that is about 4.9 MB up per c
 every @me.stateclass rides along on every request, the other pages pay it too.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 
 import mesop as me
@@ -34,6 +32,9 @@ class StateImage:
     size_bytes: int = 0
 
 
+# No `from __future__ import annotations` in this module: Mesop 1.3.7 reads a state class's
+# type hints on every request (typing.get_type_hints), and string annotations are evaluated
+# anew each time (docs/performance.md, "The cost of a click, decomposed").
 @me.stateclass
 class Base64GalleryState:
     images: list[StateImage] = field(
