@@ -17,7 +17,7 @@ described from Mesop's source in docs/performance.md):
   landed (Mesop's client then resends the whole state: nothing is lost, bytes are spent), clicks
   that reached another worker than the user's previous click, and the server's memory.
 
-    .venv/bin/python -m bench.backends                    # everything, about 12 minutes
+    .venv/bin/python -m bench.backends                    # everything, 7 to 9 minutes
     .venv/bin/python -m bench.backends --backends none memory --users 10 --seconds 5
 """
 
