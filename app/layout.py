@@ -52,6 +52,7 @@ def go(url: str, event: me.ClickEvent) -> None:
 
 
 NAV_PAGES = [{"url": url, "label": label} for url, label in PAGES]
+NAV_URLS = frozenset(url for url, _ in PAGES)
 BRAND = "Mesop performance patterns"
 
 
@@ -59,7 +60,7 @@ def navigate(event: me.WebEvent) -> None:
     """A link of the navigation bar: {"url": ...}, one of PAGES (anything else is ignored: the
     event comes from the browser)."""
     url = event.value.get("url") if isinstance(event.value, dict) else None
-    if url in dict(PAGES):
+    if isinstance(url, str) and url in NAV_URLS:
         me.navigate(url)
 
 

@@ -6,7 +6,7 @@
 // components, re-rendered on every thumbnail click for a bar that never changes. Here they are
 // one component whose properties (the links, the current page) are the same on every render.
 // A link is a real <button>, named by its label; clicking it sends {"url": ...} to the server,
-// which navigates inside the app (app/layout.py's `go`), so every page's state is kept.
+// which navigates inside the app (app/layout.py's `navigate`), so every page's state is kept.
 
 class PageNav extends HTMLElement {
   constructor() {
@@ -40,7 +40,13 @@ class PageNav extends HTMLElement {
 
   render() {
     if (!this.isConnected) return;
+    // Mesop sets every property again on each update: rebuild only when they changed (keyboard
+    // focus stays on the link it was on).
+    const drawn = JSON.stringify([this._brand, this._current, this._pages]);
+    if (drawn === this._drawn) return;
+    this._drawn = drawn;
     const bar = document.createElement("nav");
+    bar.setAttribute("aria-label", "Pages");
     bar.style.cssText = "background:#202124;padding:12px 24px;display:flex;gap:20px;" +
       "align-items:center;flex-wrap:wrap;font-family:inherit";
     const brand = document.createElement("span");

@@ -23,9 +23,11 @@ tab does. Where the app names the answering process in an `X-Served-By` header (
 the summary counts clicks that reached another process than the user's previous click.
 
 For a measured window (what `python -m bench.load` uses, on one process): `--mesop-seconds N`
-holds every user until all of this process's users have done their set-up, lets them click for N
-seconds, then stops the run; so Locust's "click" row holds only that window. `--mesop-summary
-PATH` writes what Locust's tables lack: bytes up and down, state resends, the window's bounds.
+holds every user until all of this process's users have done their set-up (a user ready only
+after `--mesop-setup-timeout` sits out), lets them start clicks for N seconds, then stops the run
+once the last click is answered; so Locust's "click" row holds only that window's clicks.
+`--mesop-summary PATH` writes what Locust's tables lack: bytes up and down, state resends, the
+processes that answered, the window's bounds.
 
 In another Mesop app: copy this file and bench/protocol.py side by side into it (this file then
 imports `protocol`), and point `--mesop-*` at its labels.
@@ -46,6 +48,7 @@ import gevent
 from gevent.event import Event
 from locust import User, events, task
 from locust.env import Environment
+from locust.runners import Runner
 
 try:
     from bench.protocol import Clickable, ProtocolError, Reply, Session
@@ -55,28 +58,42 @@ except ModuleNotFoundError:  # `locust -f bench/locustfile.py`: Locust puts benc
 
 @events.init_command_line_parser.add_listener
 def _options(parser: ArgumentParser) -> None:
-    group = parser.add_argument_group("Mesop user (bench/locustfile.py)")
-    group.add_argument("--mesop-path", default="/gcs", help="page each user opens")
-    group.add_argument("--mesop-query", default="", help="its query string (gallery=ID)")
-    group.add_argument(
+    """The user's options (on Locust's own parser, so the web UI shows them too)."""
+    parser.add_argument("--mesop-path", default="/gcs", help="page each user opens")
+    parser.add_argument("--mesop-query", default="", help="its query string (gallery=ID)")
+    parser.add_argument(
         "--mesop-setup", default="Add sample images",
         help="labels clicked once after opening, separated by |; '' for none",
     )  # fmt: skip
-    group.add_argument(
+    parser.add_argument(
         "--mesop-click", default="Thumbnail", help="label prefix of the targets clicked in turn"
     )
-    group.add_argument("--mesop-affinity", choices=("pinned", "none"), default="pinned")
-    group.add_argument("--mesop-think", type=float, default=0.0, help="seconds between clicks")
-    group.add_argument("--mesop-timeout", type=float, default=30.0, help="seconds per request")
-    group.add_argument(
+    parser.add_argument("--mesop-affinity", choices=("pinned", "none"), default="pinned")
+    parser.add_argument("--mesop-think", type=float, default=0.0, help="seconds between clicks")
+    parser.add_argument("--mesop-timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument(
         "--mesop-seconds", type=float, default=0.0,
-        help="measured window after every user's set-up; 0: Locust's -t decides",
+        help="measured window after every user's set-up (one process only); 0: Locust's -t",
     )  # fmt: skip
-    group.add_argument(
+    parser.add_argument(
         "--mesop-setup-timeout", type=float, default=90.0,
         help="longest wait for the other users' set-up (with --mesop-seconds)",
     )  # fmt: skip
-    group.add_argument("--mesop-summary", default="", help="JSON file written at the end")
+    parser.add_argument("--mesop-summary", default="", help="JSON file written at the end")
+
+
+@events.init.add_listener
+def _check(environment: Environment, **_: object) -> None:
+    """Refuses, in one line, what cannot work: no host, or a process-wide window spread over
+    several processes (each would open and close its own)."""
+    options = environment.parsed_options
+    if options is None:
+        return
+    if not (options.host or getattr(environment, "host", None)) and not options.worker:
+        raise SystemExit("bench/locustfile.py needs --host URL (the Mesop app to load-test)")
+    if (options.master or options.worker) and (options.mesop_seconds or options.mesop_summary):
+        raise SystemExit("--mesop-seconds and --mesop-summary measure one process: leave them "
+                         "out with --master/--worker (use Locust's -t and --csv)")  # fmt: skip
 
 
 T = TypeVar("T")
@@ -88,17 +105,30 @@ class Tally:
     def __init__(self) -> None:
         self.ready = 0
         self.setup_failures = 0
+        self.setup_errors: Counter[str] = Counter()
         self.go = Event()
         self.window: list[float] = [0.0, 0.0]  # time.time() bounds of the measured window
+        self.in_flight = 0  # clicks started and not yet answered
         self.clicks = self.bytes_up = self.bytes_down = 0
-        self.errors: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()  # failed clicks of the window, by kind and message
         self.resent = 0  # clicks whose token was unknown where they landed: whole state resent
-        self.switches = 0  # clicks answered by another process than the user's previous click
+        self.switches = 0  # clicks that reached another process than the user's previous click
         self.processes: set[str] = set()
         self.setup_started = time.time()
 
 
 TALLY = Tally()
+
+
+@events.test_start.add_listener
+def _reset(**_: object) -> None:
+    """A fresh tally per run (the web UI can start several in one process)."""
+    global TALLY
+    TALLY = Tally()
+
+
+def _kind(error: Exception) -> str:
+    return f"{type(error).__name__}: {str(error)[:100]}"  # trimmed: ids and timings vary
 
 
 class MesopUser(User):
@@ -122,13 +152,16 @@ class MesopUser(User):
             for label in [x for x in options.mesop_setup.split("|") if x]:
                 self._request(f"setup: {label}", lambda label=label: self._setup_click(label))
             self.targets = self._request(f"setup: find {options.mesop_click}", self._targets)
-        except Exception:  # already reported to Locust; this user sits out
+        except Exception as error:  # already reported to Locust; this user sits out
             TALLY.setup_failures += 1
+            TALLY.setup_errors[_kind(error)] += 1
         finally:
             TALLY.ready += 1
-            if options.mesop_seconds:
-                self._maybe_start_window()
         if options.mesop_seconds:
+            if TALLY.go.is_set():
+                self.targets = []  # set up after the window opened: it does not take part
+                return
+            self._maybe_start_window()
             TALLY.go.wait(options.mesop_setup_timeout)
             self._maybe_start_window(force=True)
 
@@ -148,7 +181,9 @@ class MesopUser(User):
         return [found[0], found[-1]] if len(found) > 1 else found
 
     def on_stop(self) -> None:
-        self.session.close()
+        session = getattr(self, "session", None)
+        if session is not None:
+            session.close()
 
     @task
     def click(self) -> None:
@@ -156,18 +191,23 @@ class MesopUser(User):
             gevent.sleep(1)  # its set-up failed: it sits out instead of spinning
             return
         end = TALLY.window[1]
-        if end and time.time() >= end:
+        if end and time.time() >= end:  # the window is over: no new click
             gevent.sleep(0.1)
             return
         target = self.targets[self.n % len(self.targets)]
         self.n += 1
-        reply = self._request(f"click: {self.options.mesop_click}",
-                              lambda: self.session.click(target))  # fmt: skip
-        if reply is not None and (not end or time.time() <= end):
-            TALLY.clicks += 1
-            TALLY.bytes_up += reply.bytes_up
-            TALLY.bytes_down += reply.bytes_down
-            TALLY.resent += reply.state_resent
+        tally = TALLY  # the run this click started in
+        tally.in_flight += 1
+        try:
+            reply = self._request(f"click: {self.options.mesop_click}",
+                                  lambda: self.session.click(target))  # fmt: skip
+        finally:
+            tally.in_flight -= 1
+        if reply is not None:  # a click started in the window counts, however late it ends
+            tally.clicks += 1
+            tally.bytes_up += reply.bytes_up
+            tally.bytes_down += reply.bytes_down
+            tally.resent += reply.state_resent
         if self.options.mesop_think:
             gevent.sleep(self.options.mesop_think)
 
@@ -179,16 +219,18 @@ class MesopUser(User):
         failure: Exception | None = None
         try:
             result = call()
-        except (ProtocolError, OSError) as error:
+        except Exception as error:  # any failure is the server's answer or the network's
             failure = error
         reply = result if isinstance(result, Reply) else None
-        served_by = reply.served_by if reply else getattr(failure, "served_by", "")
-        if served_by and name.startswith("click"):
-            TALLY.switches += bool(self.served_by) and served_by != self.served_by
-            TALLY.processes.add(served_by)
-            self.served_by = served_by
-        if failure is not None:  # by kind and message (trimmed: ids and timings vary)
-            TALLY.errors[f"{type(failure).__name__}: {str(failure)[:100]}"] += 1
+        if name.startswith("click"):
+            first = reply.missed_by if reply else ""
+            for process in (first, reply.served_by if reply else getattr(failure, "served_by", "")):
+                if process:
+                    TALLY.switches += bool(self.served_by) and process != self.served_by
+                    TALLY.processes.add(process)
+                    self.served_by = process
+            if failure is not None:
+                TALLY.errors[_kind(failure)] += 1
         self.environment.events.request.fire(
             request_type="MESOP",
             name=name,
@@ -203,14 +245,22 @@ class MesopUser(User):
 
     def _maybe_start_window(self, force: bool = False) -> None:
         """Opens the measured window once every user of this process is set up (or the wait is
-        over), and schedules the end of the run."""
+        over), and ends the run once the window is over and its last click answered."""
         runner = self.environment.runner
         if TALLY.go.is_set() or not (force or TALLY.ready >= runner.target_user_count):
             return
         seconds = self.options.mesop_seconds
         TALLY.window = [time.time(), time.time() + seconds]
         TALLY.go.set()
-        gevent.spawn_later(seconds + 0.5, runner.quit)
+        gevent.spawn(_end_run, runner, TALLY, seconds, self.options.mesop_timeout)
+
+
+def _end_run(runner: Runner, tally: Tally, seconds: float, timeout: float) -> None:
+    gevent.sleep(seconds)
+    deadline = time.time() + timeout
+    while tally.in_flight and time.time() < deadline:
+        gevent.sleep(0.05)
+    runner.quit()
 
 
 @events.quitting.add_listener
@@ -219,9 +269,11 @@ def _summary(environment: Environment, **_: object) -> None:
     if not path:
         return
     start, end = TALLY.window
+    end = min(end, time.time())  # a run cut short (Locust's -t) has a shorter window
     summary = {
         "users_ready": TALLY.ready - TALLY.setup_failures,
         "setup_failures": TALLY.setup_failures,
+        "setup_errors": dict(TALLY.setup_errors),
         "setup_seconds": round((start or time.time()) - TALLY.setup_started, 1),
         "window_seconds": round(end - start, 1) if start else None,
         "window": [start, end],  # time.time() bounds, for a harness sampling CPU meanwhile

@@ -19,7 +19,10 @@ images). What it does, as Mesop 1.3.7's web client does:
 
 A session keeps one keep-alive connection (`pinned`, as a browser tab does): behind gunicorn with
 several workers, every click then reaches the worker that accepted it. Unpinned, every click opens
-a new connection, so any worker may answer it: what a client without affinity sees.
+a new connection, so any worker may answer it: what a client without affinity sees. A session also
+keeps the cookies the server sets and sends them back, as a browser does: behind a load balancer
+with cookie-based session affinity (Cloud Run's), that cookie is what keeps it on one instance.
+`https://` URLs are spoken over TLS.
 
 What it leaves out: the images themselves (on /gcs the browser would fetch them from storage, not
 from Mesop; on /memory and /base64 they arrive inside the replies, which are read in full).
@@ -33,6 +36,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from deepdiff import Delta
@@ -77,6 +81,7 @@ class Reply:
     messages: list[pb.UiResponse] = field(default_factory=list)
     served_by: str = ""  # the answering process, where the app names it (this app's X-Served-By)
     state_resent: bool = False  # the token was unknown there, so the whole state went up again
+    missed_by: str = ""  # with state_resent: the process that did not know the token
 
     @property
     def root(self) -> pb.Component | None:
@@ -157,7 +162,10 @@ class Session:
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.path = path
         self.query = [pb.QueryParam(key=k, values=[v]) for k, v in (query or {}).items()]
-        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        tls = parts.scheme == "https"
+        kind = http.client.HTTPSConnection if tls else http.client.HTTPConnection
+        self.connection = kind(parts.hostname, parts.port, timeout=timeout)
+        self.cookies: SimpleCookie = SimpleCookie()
         self.states: list[str] = []  # each stateclass's JSON, as the server sent it
         self._parsed: list[object] = []  # the same, parsed, to apply diffs without re-parsing
         self.root: pb.Component | None = None
@@ -214,6 +222,7 @@ class Session:
         reply = self._post(pb.UiRequest(path=self.path, user_event=event))
         if missed is not None:
             reply.state_resent = True
+            reply.missed_by = missed.served_by
             reply.bytes_up += missed.bytes_up
             reply.bytes_down += missed.bytes_down
             reply.seconds += missed.seconds
@@ -222,6 +231,8 @@ class Session:
     def _post(self, request: pb.UiRequest) -> Reply:
         body = base64.urlsafe_b64encode(request.SerializeToString())
         headers = {"Content-Type": "text/plain", "Origin": self.origin}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in self.cookies.items())
         if not self.pinned:
             self.connection.close()  # a new connection: whichever worker accepts it answers
         started = time.perf_counter()
@@ -242,6 +253,8 @@ class Session:
         seconds = time.perf_counter() - started
         if response.will_close:
             self.connection.close()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            self.cookies.load(cookie)
         reply = Reply(response.status, len(body), len(raw), seconds,
                       served_by=response.getheader("X-Served-By", ""))  # fmt: skip
         if response.status != 200:

@@ -10,10 +10,14 @@ carries kilobytes).
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
+from mesop.protos import ui_pb2 as pb
+
 from app.patterns import PATTERNS
-from bench.protocol import rendered_components
+from bench.protocol import Clickable, Reply, Session, rendered_components
+from bench.protocol import _walk as walk
 from tests.harness import serve
 
 # A /gcs select at 48 images renders 35 components: the frame's 11 (the navigation, title,
@@ -47,3 +51,28 @@ def test_state_classes_have_real_annotations() -> None:
             strings = [name for name, t in vars(cls)["__annotations__"].items()
                        if isinstance(t, str)]  # fmt: skip
             assert not strings, f"{cls.__qualname__}: string annotations {strings}"
+
+
+def test_the_navigation_bar_ignores_what_no_link_sends(tmp_path: Path) -> None:
+    """The bar's web event comes from the browser: a list, a number or another site's address
+    instead of one of the pages' paths is ignored, never an error; a page's path navigates."""
+    env = {"GCS_EMULATOR_DATA_DIR": str(tmp_path / "gcs")}
+    with serve("gunicorn", env=env, log_dir=tmp_path) as server:
+        session = Session(server.url, "/gcs")
+        session.init()
+        (nav,) = [c for c in walk(session.root) if c.type.name.fn_name == "<web>page-nav"]
+        handler = json.loads(pb.WebComponentType.FromString(nav.type.value).events_json)
+        for value in ([], {"url": []}, {"url": 5}, {"url": "https://example.com"}, "x"):
+            payload = json.dumps(value if isinstance(value, dict) else {"url": value})
+            reply = session.click(Clickable(handler["navigateEvent"], nav.key.key, "", payload))
+            assert navigations(reply) == [], value
+        reply = session.click(Clickable(handler["navigateEvent"], nav.key.key, "",
+                                        json.dumps({"url": "/database"})))  # fmt: skip
+        session.close()
+    assert navigations(reply) == ["/database"]
+
+
+def navigations(reply: Reply) -> list[str]:
+    """The addresses the reply tells the browser to go to (me.navigate's command)."""
+    return [command.navigate.url for m in reply.messages if m.HasField("render")
+            for command in m.render.commands if command.HasField("navigate")]  # fmt: skip
