@@ -1,7 +1,7 @@
 """One command for every benchmark: `python -m bench` (payload, backends, load, networks,
 report; soak on request).
 
-    .venv/bin/python -m bench                        # the full run (about 45 min on 2 cores)
+    .venv/bin/python -m bench                        # the full run (about 37 min on 2 cores)
     .venv/bin/python -m bench --parts load report    # some parts only
     .venv/bin/python -m bench --parts soak           # the 10-minute soak (bench/soak.py)
     .venv/bin/python -m bench --smoke --results-dir /tmp/smoke   # tiny, for the test suite
