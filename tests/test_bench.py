@@ -71,7 +71,7 @@ def test_smoke_run_writes_every_result(tmp_path: Path) -> None:
     summary = (tmp_path / "summary.md").read_text()
     assert "throughput at 50 users" not in summary  # the smoke load ran 2 users, no such goal
     assert "/gcs select at 1 images vs the counter's click" in summary
-    decomposed = summary.split("The cost of a click, decomposed")[1]
+    decomposed = summary.split("The cost of a click, decomposed")[1].split("\n#")[0]
     assert decomposed.count("\n| /gcs | 1 |") == 1
 
 

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -121,12 +122,21 @@ def test_gunicorn_with_two_workers_runs_one_emulator_and_takes_it_down(
 
 def test_mesop_cli_runs_one_emulator_restarts_it_and_takes_it_down(tmp_path: Path) -> None:
     data = tmp_path / "gcs"
-    with serve("mesop", env={"GCS_EMULATOR_DATA_DIR": str(data)}) as server:
+    # PYTHONFAULTHANDLER: if Ctrl-C ever fails to stop it, SIGABRT below puts every thread's
+    # stack in the server's log, and the failure shows where it stood.
+    env = {"GCS_EMULATOR_DATA_DIR": str(data), "PYTHONFAULTHANDLER": "1"}
+    with serve("mesop", env=env) as server:
         assert len(emulators(data)) == 1
         killed_and_replaced(data)
         killed_and_replaced(data, DOOR)
         os.kill(server.process.pid, signal.SIGINT)  # Ctrl-C, as a workshop attendee stops it
-        server.process.wait(timeout=30)
+        try:
+            server.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.kill(server.process.pid, signal.SIGABRT)
+            server.process.wait(timeout=10)
+            pytest.fail("Ctrl-C did not stop `mesop app/main.py` within 60 s; its threads:\n"
+                        + server.log.read_text()[-6000:])  # fmt: skip
         assert wait_for(lambda: not emulators(data)), emulators(data)
         assert wait_for(lambda: not emulators(data, DOOR))
         assert wait_for(lambda: not emulators(data, SUPERVISOR))
