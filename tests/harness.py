@@ -94,6 +94,14 @@ def serve(
         yield server
 
 
+def _in_child() -> None:  # between fork and exec
+    """If this process is killed outright (`timeout`, SIGKILL), take the server along; and give
+    the server Ctrl-C as a terminal would: a shell that starts these tests in the background
+    (`cmd &` without job control) hands them SIGINT ignored, which Python then keeps ignoring."""
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def run(
     command: Sequence[str],
@@ -111,8 +119,7 @@ def run(
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             start_new_session=True,
-            # If this process is killed outright (`timeout`, SIGKILL), take the server along.
-            preexec_fn=die_with_parent,
+            preexec_fn=_in_child,
         )
     url = f"http://127.0.0.1:{port}"
     try:
