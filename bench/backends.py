@@ -164,26 +164,6 @@ def print_load(row: dict) -> None:
           f"switches {row['process_switches']}", flush=True)  # fmt: skip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
-    parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
-    parser.add_argument("--sizes", nargs="+", type=int, default=[12, 48])
-    parser.add_argument("--clicks", type=int, default=10, help="select clicks timed per case")
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--out", type=Path, default=RESULTS / "backends.json")
-    args = parser.parse_args()
-    started = time.monotonic()
-    run(args.backends, args.pages, args.sizes, args.clicks, args.users, args.seconds,
-        out=args.out)  # fmt: skip
-    print(f"backends took {time.monotonic() - started:.0f} s", flush=True)
-
-
-if __name__ == "__main__":
-    main()
-
-
 def _find(rows: list[dict], **match: object) -> dict | None:
     return next((r for r in rows if all(r.get(k) == v for k, v in match.items())), None)
 
@@ -252,3 +232,23 @@ def section(result: dict) -> str:
 
 def _bytes(n: float | None) -> str:
     return "n/a" if n is None else human_bytes(n)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
+    parser.add_argument("--sizes", nargs="+", type=int, default=[12, 48])
+    parser.add_argument("--clicks", type=int, default=10, help="select clicks timed per case")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--out", type=Path, default=RESULTS / "backends.json")
+    args = parser.parse_args()
+    started = time.monotonic()
+    run(args.backends, args.pages, args.sizes, args.clicks, args.users, args.seconds,
+        out=args.out)  # fmt: skip
+    print(f"backends took {time.monotonic() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -165,7 +165,7 @@ def shared_gallery(url: str, pattern: str) -> str:
     return session.state_value("gallery_id")
 
 
-def locust_args(url: str, pattern: str, link: str = "") -> list[str]:
+def locust_args(pattern: str, link: str = "") -> list[str]:
     """The Mesop user's options (bench/locustfile.py) for one pattern."""
     if pattern == "counter":
         return ["--mesop-path", "/", "--mesop-setup", "", "--mesop-click", "Count"]
@@ -267,7 +267,7 @@ def run_cell(
 ) -> dict:  # fmt: skip
     """`users` Locust users on `pattern` for `seconds` (after an untimed, bounded set-up)."""
     link = shared_gallery(server.url, pattern) if pattern in SHARED_LINK else ""
-    extra = [*locust_args(server.url, pattern, link), "--mesop-affinity", affinity]
+    extra = [*locust_args(pattern, link), "--mesop-affinity", affinity]
     row = run_locust(server.url, extra, users, seconds, scratch, server.process.pid)
     return {
         "pattern": pattern,

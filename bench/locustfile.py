@@ -224,7 +224,8 @@ class MesopUser(User):
         except Exception as error:  # any failure is the server's answer or the network's
             failure = error
         reply = result if isinstance(result, Reply) else None
-        if name.startswith("click"):
+        is_click = name.startswith("click: ")
+        if is_click:
             first = reply.missed_by if reply else ""
             for process in (first, reply.served_by if reply else getattr(failure, "served_by", "")):
                 if process:
@@ -241,7 +242,7 @@ class MesopUser(User):
             exception=failure,
             context={"bytes_up": reply.bytes_up if reply else 0},
         )
-        if failure is not None and not name.startswith("click"):
+        if failure is not None and not is_click:
             raise failure  # a set-up step that failed: the user cannot go on
         return result
 

@@ -97,7 +97,7 @@ def clickables(root: pb.Component) -> Iterator[Clickable]:
     click is the grid's web event with {"key": ...}, as the browser's grid sends it."""
     grid: Clickable | None = None
     chunks: list[dict] = []
-    for component in _walk(root):
+    for component in walk(root):
         name = component.type.name.fn_name
         handler = ""
         if name == "content_button":  # me.button's inner component; the outer one is a wrapper
@@ -124,13 +124,14 @@ def clickables(root: pb.Component) -> Iterator[Clickable]:
 def components(root: pb.Component) -> int:
     """How many components a render made: every node of the tree, the root included. Mesop
     builds each of them on every render, and renders the page twice per click."""
-    return sum(1 for _ in _walk(root))
+    return sum(1 for _ in walk(root))
 
 
-def _walk(component: pb.Component) -> Iterator[pb.Component]:
+def walk(component: pb.Component) -> Iterator[pb.Component]:
+    """Every component of the tree, depth first, the root first."""
     yield component
     for child in component.children:
-        yield from _walk(child)
+        yield from walk(child)
 
 
 def _label(component: pb.Component) -> str:

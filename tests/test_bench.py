@@ -96,7 +96,7 @@ def test_docs_show_the_committed_results() -> None:
     for name, body in report.blocks(payload, load).items():
         doc = report.DOCS[name]
         assert report.replace_block(doc.read_text(), name, body) == doc.read_text(), doc
-    doc = report.DOCS["tables"].read_text()
+    doc = report.DOCS["backends"].read_text()
     table = backends.section(report.load_json(RESULTS / "backends.json"))
     assert report.replace_block(doc, "backends", table) == doc
 

@@ -16,8 +16,7 @@ from pathlib import Path
 from mesop.protos import ui_pb2 as pb
 
 from app.patterns import PATTERNS
-from bench.protocol import Clickable, Reply, Session, rendered_components
-from bench.protocol import _walk as walk
+from bench.protocol import Clickable, Reply, Session, rendered_components, walk
 from tests.harness import serve
 
 # A /gcs select at 48 images renders 35 components: the frame's 11 (the navigation, title,
