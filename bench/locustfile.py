@@ -91,6 +91,8 @@ def _check(environment: Environment, **_: object) -> None:
         return
     if not (options.host or getattr(environment, "host", None)) and not options.worker:
         raise SystemExit("bench/locustfile.py needs --host URL (the Mesop app to load-test)")
+    if not options.mesop_click:
+        raise SystemExit("--mesop-click needs a label prefix (an empty one matches every button)")
     if (options.master or options.worker) and (options.mesop_seconds or options.mesop_summary):
         raise SystemExit("--mesop-seconds and --mesop-summary measure one process: leave them "
                          "out with --master/--worker (use Locust's -t and --csv)")  # fmt: skip

@@ -49,6 +49,10 @@ from mesop.protos import ui_pb2 as pb
 STREAM_END = b"<stream_end>"
 STALE_CONNECTION = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
 TOKEN_UNKNOWN = "Token not found in state session backend."  # Mesop's words; its client resends
+# Bounds on one reply, whatever the server does: the largest this app sends is an add's state
+# diff (about 15 MB at 48 images on /base64); a reply that trickles on past the session's timeout
+# is cut off, as the socket's own timeout only bounds each read.
+MAX_REPLY_BYTES = 256_000_000
 
 
 class ProtocolError(RuntimeError):
@@ -166,6 +170,7 @@ class Session:
         tls = parts.scheme == "https"
         kind = http.client.HTTPSConnection if tls else http.client.HTTPConnection
         self.connection = kind(parts.hostname, parts.port, timeout=timeout)
+        self.timeout = timeout
         self.cookies: SimpleCookie = SimpleCookie()
         self.states: list[str] = []  # each stateclass's JSON, as the server sent it
         self._parsed: list[object] = []  # the same, parsed, to apply diffs without re-parsing
@@ -241,7 +246,7 @@ class Session:
             try:
                 self.connection.request("POST", "/__ui__", body=body, headers=headers)
                 response = self.connection.getresponse()
-                raw = response.read()
+                raw = self._read(response, started + self.timeout)
                 break
             except STALE_CONNECTION:
                 # The server closed an idle keep-alive connection; browsers retry on a new one.
@@ -280,6 +285,19 @@ class Session:
             raise ProtocolError("reply ended without <stream_end>", response.status,
                                 reply)  # fmt: skip
         return reply
+
+    def _read(self, response: http.client.HTTPResponse, deadline: float) -> bytes:
+        """The whole reply, within the session's timeout and MAX_REPLY_BYTES."""
+        chunks, size = [], 0
+        while chunk := response.read1(1 << 16):
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > MAX_REPLY_BYTES or time.perf_counter() > deadline:
+                self.connection.close()
+                if size > MAX_REPLY_BYTES:
+                    raise TimeoutError(f"reply over {MAX_REPLY_BYTES:,} B: cut off")
+                raise TimeoutError(f"reply still arriving after {self.timeout} s ({size:,} B)")
+        return b"".join(chunks)
 
     def _update_states(self, update: pb.UpdateStateEvent) -> None:
         self.state_token = update.state_token

@@ -6,9 +6,13 @@ Real parts: gunicorn on loopback, Locust's own command line, Mesop's memory stat
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import http.server
 import json
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +104,44 @@ def test_a_pinned_user_stays_on_its_worker_and_an_unpinned_one_resends_its_state
     assert len({r.served_by for r in seen[False]}) == 2
     resent = [r for r in seen[False] if r.state_resent]
     assert resent and min(r.bytes_up for r in resent) > 1_000_000  # 12 images of state
+
+
+def test_a_reply_that_never_ends_is_cut_off_at_the_sessions_timeout() -> None:
+    """The socket's timeout bounds each read only: a server that trickles an endless reply (a
+    blank event every 0.2 s) must not hold a simulated user, or a benchmark, for good."""
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(100):
+                    self.wfile.write(b"data: \n\n")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    session = Session(f"http://127.0.0.1:{server.server_address[1]}", "/", timeout=1.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError, match=r"still arriving after 1\.5 s"):
+            session.init()
+    finally:
+        session.close()
+        server.shutdown()
+    assert time.monotonic() - started < 4
+
+
+def test_an_empty_click_label_is_refused_in_one_line(server: Server) -> None:
+    done = subprocess.run(
+        [str(BIN / "locust"), "-f", "bench/locustfile.py", "--headless", "--host", server.url,
+         "-u", "1", "-t", "5s", "--mesop-click", ""],
+        cwd=ROOT, timeout=60, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "--mesop-click needs a label prefix" in done.stderr
