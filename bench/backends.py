@@ -178,10 +178,10 @@ def section(result: dict) -> str:
         return "(no backends.json yet: `python -m bench.backends`)"
     size = max(r["images"] for r in pay)
     lines = [
-        f"| backend | /base64 select at {size} images: up / down | its server CPU | /gcs select: "
-        "up / its server CPU | /base64 clicks/s: 1 worker, 2 workers | 2 workers, no affinity: "
-        "/base64 clicks/s, clicks that resent the whole state | errors (all cells) | server "
-        "memory after /base64 on 2 workers |",
+        f"| backend | /base64 select at {size} images: up / down | its server CPU | /gcs select at "
+        f"{size}: up / its server CPU | /base64 clicks/s: 1 worker, 2 workers | 2 workers, no "
+        "affinity: /base64 clicks/s, clicks that resent the whole state | errors (all cells) "
+        "| server memory after /base64 on 2 workers without affinity |",
         "| --- | --- | ---: | --- | --- | --- | ---: | ---: |",
     ]
     for backend in dict.fromkeys(r["backend"] for r in rows):

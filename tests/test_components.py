@@ -3,7 +3,7 @@
 Mesop builds every component of the page on every render, and renders twice per click (before
 the handler, to find it, and after), so the number of components is what a select costs the
 server beyond Mesop's floor and the app's state (docs/performance.md, "The cost of a click,
-decomposed": 20-40 µs per component per render on the benchmark machine, more for one that
+decomposed": tens of µs per component per render on the benchmark machine, more for one that
 carries kilobytes).
 """
 
