@@ -11,6 +11,7 @@ import functools
 import inspect
 import json
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -96,11 +97,18 @@ def frame(title: str, path: str) -> None:
         serving.footer()
 
 
+_READING_SOURCE = threading.Lock()
+
+
 @functools.cache
 def source_of(*objects: Callable[..., Any] | type) -> str:
     """Cached: reading source tokenizes files, and every click re-renders the page (a profile of
-    a /gcs click showed 18% of its server time here before the cache)."""
-    return "\n\n".join(textwrap.dedent(inspect.getsource(obj)).strip() for obj in objects)
+    a /gcs click showed 18% of its server time here before the cache). One thread at a time on a
+    miss: for a class, inspect parses its module with `ast`, and Python 3.11's ast module fails
+    when two threads parse at once ("AST constructor recursion depth mismatch"), as a cold
+    worker's first concurrent page loads did."""
+    with _READING_SOURCE:
+        return "\n\n".join(textwrap.dedent(inspect.getsource(obj)).strip() for obj in objects)
 
 
 BENCH_RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"

@@ -297,6 +297,9 @@ class Session:
                 if size > MAX_REPLY_BYTES:
                     raise TimeoutError(f"reply over {MAX_REPLY_BYTES:,} B: cut off")
                 raise TimeoutError(f"reply still arriving after {self.timeout} s ({size:,} B)")
+        # read1 stops at a sized reply's end without marking it complete; read() does, so the
+        # kept connection can carry the next request.
+        chunks.append(response.read())
         return b"".join(chunks)
 
     def _update_states(self, update: pb.UpdateStateEvent) -> None:
